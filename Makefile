@@ -1,0 +1,39 @@
+# Two commands for a newcomer: `make run` and `make test` (see README.md).
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+
+.PHONY: install install-test translations run test bench clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install -q -e .
+	$(MAKE) translations
+
+install-test: $(BIN)/python
+	$(BIN)/pip install -q -e ".[test]"
+	$(MAKE) translations
+
+translations:
+	$(BIN)/pybabel compile -q -d workshop/translations
+
+# Install, migrate, seed and serve on http://127.0.0.1:5000 with SQLite.
+run: install
+	$(BIN)/workshop db upgrade
+	$(BIN)/workshop seed
+	$(BIN)/workshop serve --port $(PORT)
+
+# Install everything and run the whole test suite.
+test: install-test
+	$(BIN)/python -m pytest -q
+
+bench: install-test
+	$(BIN)/python bench/live_bench.py
+	$(BIN)/python bench/export_bench.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

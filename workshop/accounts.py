@@ -1,0 +1,52 @@
+"""Facilitator accounts: creation and password checks (scrypt via Werkzeug)."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .board.errors import N_, Conflict, ValidationError
+from .db import utcnow
+from .models import Facilitator
+
+MIN_PASSWORD = 10
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# a real hash to compare against when the account does not exist (same timing)
+_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def create_facilitator(db: Session, email: str, password: str, name: str = "") -> Facilitator:
+    email = normalise_email(email)
+    if not EMAIL_RE.match(email) or len(email) > 254:
+        raise ValidationError(N_("Enter a valid e-mail address."), field="email")
+    if not password or len(password) < MIN_PASSWORD:
+        raise ValidationError(N_("A password needs at least %(min)d characters."), field="password",
+                              min=MIN_PASSWORD)
+    if db.scalar(select(Facilitator.id).where(Facilitator.email == email)) is not None:
+        raise Conflict(N_("An account with this e-mail address already exists."), field="email")
+    facilitator = Facilitator(email=email, name=(name or "").strip()[:120],
+                              password_hash=generate_password_hash(password, method="scrypt"))
+    db.add(facilitator)
+    db.flush()
+    return facilitator
+
+
+def authenticate(db: Session, email: str, password: str) -> Facilitator | None:
+    facilitator = db.scalars(select(Facilitator).where(Facilitator.email == normalise_email(email))).one_or_none()
+    if facilitator is None:
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    if not check_password_hash(facilitator.password_hash, password or ""):
+        return None
+    facilitator.last_login_at = utcnow()
+    return facilitator
+
+
+def facilitator_count(db: Session) -> int:
+    return db.scalar(select(func.count(Facilitator.id))) or 0

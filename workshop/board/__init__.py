@@ -1,0 +1,16 @@
+"""Board operations: the one place where a board changes.
+
+``apply_operation`` validates a command, applies it, assigns the next
+per-session sequence number, writes the event log and flushes. It never
+commits and never publishes: the caller (an HTTP view or the websocket
+handler) commits and then publishes the returned events.
+"""
+from .actor import Actor
+from .errors import BoardError, Conflict, Forbidden, NotFound, ValidationError
+from .operations import OPERATION_TYPES, OpResult, apply_operation
+from .snapshot import board_snapshot
+
+__all__ = [
+    "Actor", "BoardError", "Conflict", "Forbidden", "NotFound", "OPERATION_TYPES", "OpResult",
+    "ValidationError", "apply_operation", "board_snapshot",
+]

@@ -1,0 +1,60 @@
+"""The whole board of a session as one dict: what a client needs to draw it."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import Card, Lane, Participant, Phase, PlateItem, WorkshopSession
+from .actor import Actor
+from .serialize import _iso, card_dict, lane_dict, phase_dict, plate_item_dict
+
+
+def session_meta(ws: WorkshopSession, viewer: Actor | None = None) -> dict:
+    formula = ws.formula
+    meta = {
+        "id": ws.id,
+        "title": ws.title,
+        "municipality": ws.municipality,
+        "product": ws.product,
+        "status": ws.status,
+        "session_date": ws.session_date.isoformat() if ws.session_date else None,
+        "formula": None if formula is None else {
+            "slug": formula.slug, "name": formula.name, "core_values": list(formula.core_values or []),
+            "customer_role": formula.customer_role,
+        },
+        "settings": {
+            "locked": ws.locked,
+            "anonymous": ws.anonymous,
+            "edit_policy": ws.edit_policy,
+            "focus_phase_id": ws.focus_phase_id,
+            "focus_lane_id": ws.focus_lane_id,
+        },
+        "tagline": ws.tagline or "",
+        "personas": list(ws.personas or []),
+        "created_at": _iso(ws.created_at),
+    }
+    if viewer is not None and viewer.is_facilitator:
+        meta["join_code"] = ws.join_code
+    return meta
+
+
+def board_snapshot(db: Session, ws: WorkshopSession, viewer: Actor | None = None) -> dict:
+    phases = db.scalars(select(Phase).where(Phase.session_id == ws.id).order_by(Phase.position, Phase.id)).all()
+    lanes = db.scalars(select(Lane).where(Lane.session_id == ws.id).order_by(Lane.position, Lane.id)).all()
+    cards = db.scalars(select(Card).where(Card.session_id == ws.id).order_by(Card.position, Card.id)).all()
+    plate = db.scalars(select(PlateItem).where(PlateItem.session_id == ws.id)
+                       .order_by(PlateItem.position, PlateItem.id)).all()
+    participants = db.scalars(select(Participant).where(
+        Participant.session_id == ws.id, Participant.removed_at.is_(None)).order_by(Participant.id)).all()
+    show_names = not ws.anonymous or (viewer is not None and viewer.is_facilitator)
+    return {
+        "seq": ws.seq,
+        "session": session_meta(ws, viewer),
+        "phases": [phase_dict(p) for p in phases],
+        "lanes": [lane_dict(lane) for lane in lanes],
+        "cards": [card_dict(c, anonymous=not show_names) for c in cards],
+        "plate": [plate_item_dict(i) for i in plate],
+        "participants": [
+            {"id": p.id, "name": p.display_name if show_names else None} for p in participants
+        ],
+    }

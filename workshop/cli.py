@@ -1,0 +1,161 @@
+"""The ``workshop`` command: a Flask CLI group (``workshop --help``)."""
+from __future__ import annotations
+
+import sys
+from datetime import date
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from . import create_app
+
+
+@click.group(cls=FlaskGroup, create_app=lambda: create_app(), add_default_commands=False,
+             add_version_option=False)
+def main():
+    """Pressure-cooker workshop app: customer-journey sessions with the VNG service formulas."""
+
+
+@main.group()
+def db():
+    """Database migrations (Alembic)."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@with_appcontext
+def db_upgrade(revision):
+    """Create or migrate the database to the newest schema."""
+    from .migrate import upgrade
+
+    upgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo("database is at revision " + revision)
+
+
+@db.command("downgrade")
+@click.argument("revision")
+@with_appcontext
+def db_downgrade(revision):
+    """Go back to an older schema revision (e.g. ``base``)."""
+    from .migrate import downgrade
+
+    downgrade(current_app.config["DATABASE_URL"], revision)
+
+
+@db.command("revision")
+@click.option("-m", "--message", required=True)
+@with_appcontext
+def db_revision(message):
+    """Generate a migration from the difference between models and database."""
+    from .migrate import revision
+
+    revision(current_app.config["DATABASE_URL"], message)
+
+
+@main.command()
+@with_appcontext
+def seed():
+    """Load the VNG channels, library, formulas and formula templates (idempotent)."""
+    from .db import db as database
+    from .seed import load_seed
+
+    stats = load_seed(database.session)
+    database.session.commit()
+    for kind, counts in stats.items():
+        click.echo(f"{kind}: {counts['created']} created, {counts['updated']} updated, "
+                   f"{counts['unchanged']} unchanged")
+
+
+@main.group()
+def facilitator():
+    """Facilitator accounts."""
+
+
+@facilitator.command("create")
+@click.argument("email")
+@click.option("--name", default="", help="Display name.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="Asked for when not given.")
+@with_appcontext
+def facilitator_create(email, name, password):
+    """Create a facilitator account."""
+    from .accounts import create_facilitator
+    from .board import BoardError
+    from .db import db as database
+
+    try:
+        f = create_facilitator(database.session, email, password, name)
+    except BoardError as err:
+        raise click.ClickException(str(err)) from None
+    database.session.commit()
+    click.echo(f"facilitator {f.email} created (id {f.id})")
+
+
+@main.group("session")
+def session_group():
+    """Workshop sessions."""
+
+
+@session_group.command("create")
+@click.option("--title", required=True)
+@click.option("--formula", "formula_name", default=None,
+              help="Formula name or alias: Snelservice/Flits, Ontwerp/Wegwijs, Ontwikkel/Co-creatie, "
+                   "Toezicht/Handhaaf, Beheer. Without it: a blank board.")
+@click.option("--with-cards", is_flag=True, help="Include the formula's innovation and backoffice cards.")
+@click.option("--facilitator", "email", default=None, help="Owner's e-mail (default: the first account).")
+@click.option("--municipality", default="")
+@click.option("--product", default="")
+@click.option("--date", "session_date", default=None, help="YYYY-MM-DD")
+@with_appcontext
+def session_create(title, formula_name, with_cards, email, municipality, product, session_date):
+    """Create a session; prints its id and join code."""
+    from sqlalchemy import select
+
+    from .board import BoardError
+    from .db import db as database
+    from .models import Facilitator
+    from .sessions import create_session, find_formula, format_code
+
+    s = database.session
+    q = select(Facilitator).order_by(Facilitator.id)
+    if email:
+        q = q.where(Facilitator.email == email.strip().lower())
+    owner = s.scalars(q).first()
+    if owner is None:
+        raise click.ClickException("no facilitator account: run `workshop facilitator create EMAIL` first")
+    formula = None
+    if formula_name:
+        formula = find_formula(s, formula_name)
+        if formula is None:
+            raise click.ClickException(f"unknown formula {formula_name!r} (did you run `workshop seed`?)")
+    try:
+        ws = create_session(s, owner.id, title=title, formula=formula, with_cards=with_cards,
+                            municipality=municipality, product=product,
+                            session_date=date.fromisoformat(session_date) if session_date else None)
+    except (BoardError, ValueError) as err:
+        raise click.ClickException(str(err)) from None
+    s.commit()
+    click.echo(f"session {ws.id} created")
+    click.echo(f"id: {ws.id}")
+    click.echo(f"join code: {format_code(ws.join_code)}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--debug", is_flag=True)
+def serve(host, port, debug):
+    """Run the app for local use (threaded server; use gunicorn in production)."""
+    app = create_app()
+    click.echo(f"serving on http://{host}:{port}")
+    app.run(host=host, port=port, debug=debug, threaded=True, use_reloader=debug)
+
+
+def init_app(app) -> None:
+    """Extra commands registered by other modules attach here (export, import …)."""
+    from . import commands  # noqa: F401
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

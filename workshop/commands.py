@@ -1,0 +1,1 @@
+"""Registration point for commands added by later features (export, import, privacy)."""

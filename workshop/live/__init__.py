@@ -1,0 +1,1 @@
+"""The live layer: the websocket endpoint and the broadcast hub."""

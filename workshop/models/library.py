@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import Base, utcnow
+
+
+class Channel(Base):
+    """A contact channel a card can use (Website (DSO), Telefoon, …)."""
+
+    __tablename__ = "channel"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class Formula(Base):
+    """One of the five VNG service formulas, with its plate and journey as seeded."""
+
+    __tablename__ = "formula"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    aliases: Mapped[list] = mapped_column(JSON, default=list)
+    core_values: Mapped[list] = mapped_column(JSON, default=list)
+    customer_role: Mapped[str] = mapped_column(String(40), default="")
+    tagline: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    personas: Mapped[list] = mapped_column(JSON, default=list)
+    # {"guarantees": {"Beleving": [...], ...}, "agreements": {"HRM en Besturing": [...], ...}}
+    plate: Mapped[dict] = mapped_column(JSON, default=dict)
+    # {"phases": [{"current", "desired", "statement", "innovations": [...], "backoffice": [...]}]}
+    journey: Mapped[dict] = mapped_column(JSON, default=dict)
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class LibraryEntry(Base):
+    """An innovation or backoffice idea that participants turn into cards."""
+
+    __tablename__ = "library_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    aliases: Mapped[list] = mapped_column(JSON, default=list)
+    statements: Mapped[list] = mapped_column(JSON, default=list)
+    channels: Mapped[list] = mapped_column(JSON, default=list)  # channel slugs
+    lane: Mapped[str] = mapped_column(String(20), default="innovations")
+    formulas: Mapped[list] = mapped_column(JSON, default=list)  # formula slugs
+    tags: Mapped[list] = mapped_column(JSON, default=list)
+    origin: Mapped[str] = mapped_column(String(10), default="vng")  # vng | own
+    # own entries belong to the facilitator (organisation) that made them
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("facilitator.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,0 +1,86 @@
+"""Idempotent loading of the VNG seed data in ``seed/``: running it twice changes nothing."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import cloning
+from .models import Channel, Formula, LibraryEntry, Template
+
+SEED_DIR = Path(__file__).resolve().parent.parent / "seed"
+
+
+def _read(path: Path):
+    with path.open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def _assign(obj, values: dict) -> bool:
+    """Set only what differs, so an unchanged seed issues no UPDATE at all."""
+    changed = False
+    for key, value in values.items():
+        if getattr(obj, key) != value:
+            setattr(obj, key, value)
+            changed = True
+    return changed
+
+
+class Stats(dict):
+    def bump(self, kind: str, what: str):
+        self.setdefault(kind, {"created": 0, "updated": 0, "unchanged": 0})[what] += 1
+
+
+def _upsert(db: Session, stats: Stats, kind: str, existing, model, values: dict):
+    if existing is None:
+        obj = model(**values)
+        db.add(obj)
+        stats.bump(kind, "created")
+        return obj
+    stats.bump(kind, "updated" if _assign(existing, values) else "unchanged")
+    return existing
+
+
+def load_seed(db: Session, seed_dir: Path = SEED_DIR) -> Stats:
+    stats = Stats()
+    for n, ch in enumerate(_read(seed_dir / "channels.yaml"), 1):
+        existing = db.scalars(select(Channel).where(Channel.slug == ch["slug"])).one_or_none()
+        _upsert(db, stats, "channels", existing, Channel, {"slug": ch["slug"], "name": ch["name"], "position": n})
+    db.flush()
+
+    for entry in _read(seed_dir / "library.yaml"):
+        existing = db.scalars(select(LibraryEntry).where(
+            LibraryEntry.origin == "vng", LibraryEntry.name == entry["name"])).one_or_none()
+        _upsert(db, stats, "library", existing, LibraryEntry, {
+            "name": entry["name"], "aliases": list(entry.get("aliases") or []),
+            "statements": list(entry.get("statements") or []), "channels": list(entry.get("channels") or []),
+            "lane": entry.get("lane") or "innovations", "formulas": list(entry.get("formulas") or []),
+            "tags": list(entry.get("tags") or []), "origin": "vng", "owner_id": None,
+        })
+    db.flush()
+
+    order = ["snelservice", "ontwerp", "ontwikkel", "toezicht", "beheer"]
+    files = sorted((seed_dir / "formulas").glob("*.yaml"),
+                   key=lambda p: (order.index(p.stem) if p.stem in order else 99, p.stem))
+    for n, path in enumerate(files, 1):
+        f = _read(path)
+        existing = db.scalars(select(Formula).where(Formula.slug == f["slug"])).one_or_none()
+        formula = _upsert(db, stats, "formulas", existing, Formula, {
+            "slug": f["slug"], "name": f["name"], "aliases": list(f.get("aliases") or []),
+            "core_values": list(f.get("core_values") or []), "customer_role": f.get("customer_role") or "",
+            "tagline": f.get("tagline"), "description": (f.get("description") or "").strip(),
+            "personas": list(f.get("personas") or []), "plate": f.get("plate") or {},
+            "journey": f.get("journey") or {}, "position": n,
+        })
+        db.flush()
+        existing_t = db.scalars(select(Template).where(Template.kind == "formula",
+                                                       Template.formula_id == formula.id)).one_or_none()
+        _upsert(db, stats, "templates", existing_t, Template, {
+            "kind": "formula", "owner_id": None, "formula_id": formula.id, "name": formula.name,
+            "description": formula.description, "with_cards": True,
+            "document": cloning.formula_document(db, formula, with_cards=True),
+        })
+    db.flush()
+    return stats

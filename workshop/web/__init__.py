@@ -1,0 +1,11 @@
+"""Thin HTTP faces: they parse the request, call ``workshop.board``/``workshop.sessions``, commit, publish."""
+
+
+def register(app) -> None:
+    from . import api, auth, board, dashboard, pages
+
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(board.bp)
+    app.register_blueprint(api.bp)

@@ -1,0 +1,91 @@
+"""Facilitator login, logout and registration of the first account."""
+from __future__ import annotations
+
+import os
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import LoginManager, current_user, login_required, login_user, logout_user
+
+from .. import accounts
+from ..board import BoardError
+from ..db import db
+from ..models import Facilitator
+from .forms import ConfirmForm, LoginForm, RegisterForm
+
+bp = Blueprint("auth", __name__)
+login_manager = LoginManager()
+
+
+def init_app(app) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "strong"
+
+
+@login_manager.user_loader
+def _load(user_id: str):
+    try:
+        return db.session.get(Facilitator, int(user_id))
+    except (TypeError, ValueError):
+        return None
+
+
+def registration_open() -> bool:
+    if current_app.config.get("ALLOW_REGISTRATION") or os.environ.get("ALLOW_REGISTRATION") == "1":
+        return True
+    return accounts.facilitator_count(db.session) == 0
+
+
+def _safe_next(target: str | None) -> str:
+    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("dashboard.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        facilitator = accounts.authenticate(db.session, form.email.data, form.password.data)
+        if facilitator is not None:
+            db.session.commit()
+            login_user(facilitator, remember=form.remember.data)
+            return redirect(_safe_next(request.args.get("next")))
+        flash(_("Unknown e-mail address or wrong password."), "error")
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/login.html", form=form, registration_open=registration_open()), status
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    ConfirmForm()  # CSRF checked globally by CSRFProtect
+    logout_user()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("pages.home"))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    if not registration_open():
+        flash(_("Registration is closed. Ask a facilitator of your organisation for an account."), "info")
+        return redirect(url_for("auth.login"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            facilitator = accounts.create_facilitator(db.session, form.email.data, form.password.data,
+                                                      form.name.data)
+        except BoardError as err:
+            flash(err.translated(_), "error")
+        else:
+            db.session.commit()
+            login_user(facilitator)
+            flash(_("Welcome! Your account has been created."), "info")
+            return redirect(url_for("dashboard.index"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/register.html", form=form), status

@@ -1,0 +1,50 @@
+"""Public pages: the home page with the code field, and joining a session."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from ..board import BoardError
+from ..db import db
+from ..sessions import find_by_code, format_code, join_session, normalise_code
+from .forms import CodeForm, JoinForm
+from .identity import actor_for, remember_participant
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.route("/", methods=["GET", "POST"])
+def home():
+    form = CodeForm()
+    if form.validate_on_submit():
+        ws = find_by_code(db.session, form.code.data)
+        if ws is not None and ws.status != "closed":
+            return redirect(url_for("pages.join", code=ws.join_code))
+        flash(_("No open session has this code. Check the code and try again."), "error")
+        return render_template("home.html", form=form), 404
+    return render_template("home.html", form=form)
+
+
+@bp.route("/j/<code>", methods=["GET", "POST"])
+def join(code: str):
+    ws = find_by_code(db.session, code)
+    if ws is None:
+        abort(404)
+    if normalise_code(code) != code:
+        return redirect(url_for("pages.join", code=ws.join_code))
+    if actor_for(ws) is not None:
+        return redirect(url_for("board.show", session_id=ws.id))
+    if ws.status == "closed":
+        return render_template("join_closed.html", ws=ws), 410
+    form = JoinForm()
+    if form.validate_on_submit():
+        try:
+            participant, token = join_session(db.session, ws, form.display_name.data)
+        except BoardError as err:
+            flash(err.translated(_), "error")
+        else:
+            db.session.commit()
+            remember_participant(ws.id, token)
+            return redirect(url_for("board.show", session_id=ws.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("join.html", form=form, ws=ws, code=format_code(ws.join_code)), status
