@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from flask import current_app
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
@@ -58,21 +59,32 @@ def make_engine(url: str, **kw) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kw)
 
 
-class Database:
-    """Holds the engine and a scoped session; attached with ``init_app``."""
+class _AppDatabase:
+    """The engine and scoped session of one app (tests run several apps in one process)."""
 
-    def __init__(self):
-        self.engine: Engine | None = None
-        self.session = scoped_session(sessionmaker(expire_on_commit=False))
+    def __init__(self, url: str):
+        self.engine = make_engine(url)
+        self.session = scoped_session(sessionmaker(bind=self.engine, expire_on_commit=False))
+
+
+class Database:
+    """``db.session`` and ``db.engine`` of the current app; attached with ``init_app``."""
 
     def init_app(self, app):
-        self.engine = make_engine(app.config["DATABASE_URL"])
-        self.session.configure(bind=self.engine)
-        app.extensions["db"] = self
+        state = _AppDatabase(app.config["DATABASE_URL"])
+        app.extensions["db"] = state
 
         @app.teardown_appcontext
         def _remove_session(_exc):
-            self.session.remove()
+            state.session.remove()
+
+    @property
+    def session(self) -> scoped_session:
+        return current_app.extensions["db"].session
+
+    @property
+    def engine(self) -> Engine:
+        return current_app.extensions["db"].engine
 
 
 db = Database()

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import current_app, request
-from flask_babel import Babel, gettext
+from flask_babel import Babel, get_locale, gettext
 
 babel = Babel()
 
@@ -20,6 +20,7 @@ def select_locale() -> str:
 def init_app(app) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(Path(__file__).parent / "translations"))
     babel.init_app(app, locale_selector=select_locale)
+    _register_context(app)
 
     @app.after_request
     def _remember_lang(response):
@@ -31,3 +32,34 @@ def init_app(app) -> None:
 
 def translate_error(err) -> str:
     return err.translated(gettext)
+
+
+# Strings the board's JavaScript needs, translated on the server and handed
+# over as JSON (keys are the English msgids).
+JS_STRINGS = [
+    "You are offline; the change was not saved.", "Something went wrong.", "%(n)s online", "New card: %(title)s",
+    "%(n)s changes by others on the board", "Channels", "%(n)s votes", "Actions for card %(title)s",
+    "Phase %(n)s", "Phase", "Actions for phase %(name)s", "Actions for lane %(name)s", "None",
+    "Add card to %(phase)s, %(lane)s", "Card", "Customer journey: phases as columns, lanes as rows",
+    "%(name)s is editing", "Someone", "Card moved to %(phase)s, %(lane)s", "Card deleted", "At the end",
+    "Before “%(title)s”", "New card", "Edit card", "Move card", "Give the card a title.", "The title is too long.",
+    "Edit phase", "New phase", "Give the phase a name.", "Rename lane", "New lane", "Give the lane a name.",
+    "Edit", "Move…", "Delete", "Delete card “%(title)s”?", "You cannot change this card.", "Move left",
+    "Move right", "Add phase after this one", "Delete phase", "Delete this phase and all its cards?", "Rename",
+    "Move up", "Move down", "Delete lane", "Delete this lane and all its cards?", "Add to board",
+    "%(n)s entries", "Add a phase first.",
+    "Connected (changes are saved, not live)", "Connecting…", "Live",
+    "Offline: your changes are kept and sent later", "Reconnecting…",
+    "%(n)s changes waiting to be sent", "Back online: all changes are saved.",
+]
+JS_STRINGS_EXTRA: list[str] = []  # other modules (facilitation) append theirs
+
+
+def js_strings() -> dict:
+    return {key: gettext(key) for key in [*JS_STRINGS, *JS_STRINGS_EXTRA]}
+
+
+def _register_context(app) -> None:
+    @app.context_processor
+    def _inject():
+        return {"i18n_strings": js_strings, "get_locale": get_locale}

@@ -1,0 +1,820 @@
+// The journey board in the browser. One state object, drawn with DOM APIs
+// (textContent only: no user text ever reaches innerHTML). Changes go out
+// through `board.send(op)`; the server's events come back through
+// `board.applyServerEvent(evt)`. live.js swaps the HTTP transport for a
+// websocket and feeds remote events in.
+
+const $ = (sel, root = document) => root.querySelector(sel);
+const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
+
+const config = JSON.parse($('#board-config').textContent);
+const strings = JSON.parse($('#board-i18n').textContent);
+let state = JSON.parse($('#board-snapshot').textContent);
+
+const listeners = {};
+const CONNECTION_LABELS = {
+  http: 'Connected (changes are saved, not live)',
+  connecting: 'Connecting…',
+  online: 'Live',
+  offline: 'Offline: your changes are kept and sent later',
+  reconnecting: 'Reconnecting…',
+};
+const pending = new Map(); // op_id -> {rollback, op}
+let opCounter = 0;
+
+function t(key, params = {}) {
+  let s = strings[key] || key;
+  for (const [k, v] of Object.entries(params)) s = s.split(`%(${k})s`).join(String(v));
+  return s;
+}
+
+function newOpId() {
+  opCounter += 1;
+  const rnd = (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`).slice(0, 18);
+  return `${config.me.kind[0]}${config.me.id}-${rnd}-${opCounter}`;
+}
+
+// ---------------------------------------------------------------------------
+// state helpers
+
+const byPos = (a, b) => (a.position - b.position) || (String(a.id) < String(b.id) ? -1 : 1);
+const phases = () => [...state.phases].sort(byPos);
+const lanes = () => [...state.lanes].sort(byPos);
+const cellCards = (phaseId, laneId) => state.cards.filter(c => c.phase_id === phaseId && c.lane_id === laneId).sort(byPos);
+const findCard = id => state.cards.find(c => String(c.id) === String(id));
+const findPhase = id => state.phases.find(p => String(p.id) === String(id));
+const findLane = id => state.lanes.find(l => String(l.id) === String(id));
+const channelName = slug => (config.channels.find(c => c.slug === slug) || {name: slug}).name;
+
+function applyRenumbered(list, renumbered) {
+  if (!renumbered) return;
+  for (const [id, pos] of Object.entries(renumbered)) {
+    const item = list.find(x => String(x.id) === String(id));
+    if (item) item.position = pos;
+  }
+}
+
+// Reducers: how each server event changes the local state. Other modules
+// (facilitation) add their own with board.reducers['type'] = fn.
+const reducers = {
+  'card.add': d => {
+    state.cards = state.cards.filter(c => c.id !== d.card.id);
+    applyRenumbered(state.cards, d.renumbered);
+    state.cards.push(d.card);
+  },
+  'card.update': d => { const c = findCard(d.id); if (c) Object.assign(c, d.changes, {updated_at: d.updated_at}); },
+  'card.move': d => {
+    applyRenumbered(state.cards, d.renumbered);
+    const c = findCard(d.id);
+    if (c) Object.assign(c, {phase_id: d.phase_id, lane_id: d.lane_id, position: d.position});
+  },
+  'card.delete': d => { state.cards = state.cards.filter(c => c.id !== d.id); },
+  'phase.add': d => { applyRenumbered(state.phases, d.renumbered); state.phases.push(d.phase); },
+  'phase.update': d => { const p = findPhase(d.id); if (p) Object.assign(p, d.changes); },
+  'phase.move': d => { applyRenumbered(state.phases, d.renumbered); const p = findPhase(d.id); if (p) p.position = d.position; },
+  'phase.delete': d => {
+    state.phases = state.phases.filter(p => p.id !== d.id);
+    state.cards = state.cards.filter(c => c.phase_id !== d.id);
+  },
+  'lane.add': d => { applyRenumbered(state.lanes, d.renumbered); state.lanes.push(d.lane); },
+  'lane.update': d => { const l = findLane(d.id); if (l) Object.assign(l, d.changes); },
+  'lane.move': d => { applyRenumbered(state.lanes, d.renumbered); const l = findLane(d.id); if (l) l.position = d.position; },
+  'lane.delete': d => {
+    state.lanes = state.lanes.filter(l => l.id !== d.id);
+    state.cards = state.cards.filter(c => c.lane_id !== d.id);
+  },
+};
+
+// ---------------------------------------------------------------------------
+// transport: plain HTTP until live.js replaces it
+
+function csrfToken() {
+  const el = document.querySelector('input[name="csrf_token"]');
+  return el ? el.value : '';
+}
+
+const httpTransport = {
+  async send(op) {
+    let res;
+    try {
+      res = await fetch(config.opsUrl, {
+        method: 'POST',
+        headers: {'Content-Type': 'application/json', 'X-CSRFToken': csrfToken()},
+        body: JSON.stringify(op),
+        credentials: 'same-origin',
+      });
+    } catch (e) {
+      throw {code: 'offline', message: t('You are offline; the change was not saved.')};
+    }
+    const body = await res.json().catch(() => ({}));
+    if (!res.ok) throw body.error || {code: 'error', message: t('Something went wrong.')};
+    board.applyServerEvent(body.event);
+    return body;
+  },
+};
+
+// ---------------------------------------------------------------------------
+// the public object
+
+export const board = {
+  config,
+  t,
+  reducers,
+  transport: httpTransport,
+  get state() { return state; },
+
+  on(name, fn) { (listeners[name] ||= []).push(fn); },
+  emit(name, data) { for (const fn of listeners[name] || []) fn(data); },
+
+  // Send an operation. `optimistic` applies it locally at once and returns a
+  // rollback; when the server refuses, the change is undone with a message.
+  async send(op, optimistic = null) {
+    op.op_id ||= newOpId();
+    const rollback = optimistic ? optimistic() : null;
+    pending.set(op.op_id, {op, rollback});
+    if (rollback) render();
+    try {
+      const result = await board.transport.send(op);
+      return result;
+    } catch (err) {
+      if (pending.has(op.op_id)) {
+        pending.delete(op.op_id);
+        if (rollback) { rollback(); render(); }
+      }
+      board.toast(err && err.message ? err.message : t('Something went wrong.'));
+      throw err;
+    } finally {
+      pending.delete(op.op_id);
+    }
+  },
+
+  applyServerEvent(evt) {
+    if (!evt || typeof evt.seq !== 'number') return false;
+    if (evt.seq <= state.seq) return false; // already applied
+    const reduce = reducers[evt.event];
+    const mine = evt.op_id && pending.has(evt.op_id);
+    if (mine) {
+      const p = pending.get(evt.op_id);
+      if (p.rollback) p.rollback(); // replace the optimistic guess with the server's truth
+      pending.delete(evt.op_id);
+    }
+    if (reduce) reduce(evt.data, evt);
+    state.seq = evt.seq;
+    scheduleRender();
+    if (!mine && !String(evt.actor || '').startsWith(`${config.me.kind[0]}:${config.me.id}`)) noteRemote(evt);
+    board.emit('event', evt);
+    return true;
+  },
+
+  replaceSnapshot(snapshot) {
+    state = snapshot;
+    render();
+    board.emit('snapshot', snapshot);
+  },
+
+  setConnectionState(name, label) {
+    const el = $('#connection-state');
+    el.dataset.state = name;
+    $('.label', el).textContent = label || t(CONNECTION_LABELS[name] || name);
+    board.emit('connection', name);
+  },
+
+  setPresence(people) {
+    const el = $('#presence');
+    const names = people.map(p => p.name).filter(Boolean);
+    el.textContent = people.length ? t('%(n)s online', {n: people.length}) + (names.length ? `: ${names.join(', ')}` : '') : '';
+    board.presence = people;
+    markEditing(people);
+  },
+
+  announce(text) {
+    const el = $('#announcer');
+    el.textContent = '';
+    setTimeout(() => { el.textContent = text; }, 50);
+  },
+
+  toast(text) {
+    const el = $('#toast');
+    el.textContent = text;
+    el.hidden = false;
+    clearTimeout(board._toastTimer);
+    board._toastTimer = setTimeout(() => { el.hidden = true; }, 6000);
+  },
+
+  canEditCard(card) {
+    const s = state.session.settings || {};
+    if (config.isFacilitator) return true;
+    if (s.locked || state.session.status === 'closed') return false;
+    if (s.edit_policy === 'own') return card.author_participant_id === config.me.id && config.me.kind === 'participant';
+    return true;
+  },
+
+  render: () => render(),
+};
+
+// ---------------------------------------------------------------------------
+// polite announcements of remote changes: one summary, not one per keystroke
+
+let remoteBuffer = [];
+let remoteTimer = null;
+function noteRemote(evt) {
+  remoteBuffer.push(evt);
+  if (remoteTimer) return;
+  remoteTimer = setTimeout(() => {
+    const n = remoteBuffer.length;
+    const adds = remoteBuffer.filter(e => e.event === 'card.add').map(e => e.data.card.title);
+    remoteBuffer = [];
+    remoteTimer = null;
+    if (adds.length === 1 && n === 1) board.announce(t('New card: %(title)s', {title: adds[0]}));
+    else board.announce(t('%(n)s changes by others on the board', {n}));
+  }, 2500);
+}
+
+// ---------------------------------------------------------------------------
+// rendering
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === 'class') node.className = v;
+    else if (k === 'text') node.textContent = v;
+    else if (k.startsWith('data-')) node.setAttribute(k, v);
+    else if (k in node && typeof v !== 'string') node[k] = v;
+    else node.setAttribute(k, v);
+  }
+  for (const c of children) if (c !== null && c !== undefined) node.append(c);
+  return node;
+}
+
+function cardNode(card) {
+  const pendingCard = String(card.id).startsWith('tmp-');
+  const li = el('li', {class: `card${pendingCard ? ' pending' : ''}`, id: `card-${card.id}`, 'data-card-id': card.id,
+    draggable: board.canEditCard(card) && !pendingCard ? 'true' : 'false', tabindex: '0',
+    'aria-label': card.title});
+  const body = el('div', {class: 'card-body'});
+  body.append(el('h4', {class: 'card-title', text: card.title}));
+  if (card.statement) body.append(el('p', {class: 'card-statement', text: card.statement}));
+  if (card.channels && card.channels.length) {
+    const ul = el('ul', {class: 'chips', 'aria-label': t('Channels')});
+    for (const c of card.channels) ul.append(el('li', {class: 'chip', text: channelName(c)}));
+    body.append(ul);
+  }
+  const meta = el('div', {class: 'card-meta'});
+  if (card.author) meta.append(el('span', {class: 'author', text: card.author}));
+  if (card.votes) meta.append(el('span', {class: 'votes', text: t('%(n)s votes', {n: card.votes})}));
+  const editing = el('span', {class: 'editing', hidden: true});
+  meta.append(editing);
+  body.append(meta);
+  li.append(body);
+  if (!pendingCard) {
+    li.append(el('button', {type: 'button', class: 'card-menu-btn', 'aria-haspopup': 'menu',
+      'aria-label': t('Actions for card %(title)s', {title: card.title}), text: '⋯'}));
+  }
+  board.emit('card-rendered', {node: li, card});
+  return li;
+}
+
+function phaseLabel(p, i) {
+  return p.desired_name || p.current_name || t('Phase %(n)s', {n: i + 1});
+}
+
+function render() {
+  renderQueued = false;
+  const table = $('#journey');
+  const active = document.activeElement;
+  const focusKey = active && active.closest ? focusKeyOf(active) : null;
+  const ps = phases();
+  const ls = lanes();
+
+  const headRow = el('tr');
+  const corner = el('td', {class: 'corner'});
+  corner.append(el('button', {type: 'button', class: 'btn btn-small', id: 'add-phase', text: `+ ${t('Phase')}`}));
+  headRow.append(corner);
+  const focus = state.session.settings || {};
+  ps.forEach((p, i) => {
+    const th = el('th', {scope: 'col', class: `phase-head${focus.focus_phase_id === p.id ? ' focused' : ''}`, 'data-phase-id': p.id});
+    th.append(el('span', {class: 'phase-no', text: String(i + 1)}), ' ',
+      el('span', {class: 'phase-name', text: phaseLabel(p, i)}),
+      el('button', {type: 'button', class: 'phase-menu-btn', 'aria-haspopup': 'menu',
+        'aria-label': t('Actions for phase %(name)s', {name: phaseLabel(p, i)}), text: '⋯'}));
+    headRow.append(th);
+  });
+  const thead = el('thead', {}, headRow);
+
+  const tbody = el('tbody');
+  for (const lane of ls) {
+    const tr = el('tr', {class: `lane lane-${lane.kind}${focus.focus_lane_id === lane.id ? ' focused' : ''}`, 'data-lane-id': lane.id});
+    const th = el('th', {scope: 'row', class: 'lane-head'});
+    th.append(el('span', {class: 'lane-name', text: lane.name}),
+      el('button', {type: 'button', class: 'lane-menu-btn', 'aria-haspopup': 'menu',
+        'aria-label': t('Actions for lane %(name)s', {name: lane.name}), text: '⋯'}));
+    tr.append(th);
+    ps.forEach((p, i) => {
+      const td = el('td', {class: `cell${focus.focus_phase_id === p.id ? ' focused' : ''}`, 'data-phase-id': p.id, 'data-lane-id': lane.id});
+      if (lane.kind === 'current') td.append(el('p', {class: `cell-label current-name${p.current_name ? '' : ' none'}`, text: p.current_name || t('None')}));
+      if (lane.kind === 'desired') {
+        td.append(el('p', {class: 'cell-label desired-name', text: p.desired_name || ''}));
+        if (p.statement) td.append(el('p', {class: 'cell-statement', text: p.statement}));
+      }
+      const ul = el('ul', {class: 'cards'});
+      for (const c of cellCards(p.id, lane.id)) ul.append(cardNode(c));
+      td.append(ul);
+      const add = el('button', {type: 'button', class: 'add-card'});
+      add.append('+ ', el('span', {class: 'visually-hidden', text: t('Add card to %(phase)s, %(lane)s', {phase: phaseLabel(p, i), lane: lane.name})}),
+        el('span', {'aria-hidden': 'true', text: t('Card')}));
+      td.append(add);
+      tr.append(td);
+    });
+    tbody.append(tr);
+  }
+  table.replaceChildren(el('caption', {class: 'visually-hidden', text: t('Customer journey: phases as columns, lanes as rows')}), thead, tbody);
+  if (focusKey) restoreFocus(focusKey);
+  markEditing(board.presence || []);
+  board.emit('render', state);
+}
+
+let renderQueued = false;
+function scheduleRender() {
+  if (renderQueued) return;
+  renderQueued = true;
+  requestAnimationFrame(render);
+}
+
+function focusKeyOf(node) {
+  const card = node.closest('.card');
+  if (card) return {card: card.dataset.cardId, menu: node.classList.contains('card-menu-btn')};
+  const cell = node.closest('.cell');
+  if (cell && node.classList.contains('add-card')) return {cell: [cell.dataset.phaseId, cell.dataset.laneId]};
+  const ph = node.closest('.phase-head');
+  if (ph) return {phase: ph.dataset.phaseId};
+  const lh = node.closest('.lane');
+  if (lh && node.classList.contains('lane-menu-btn')) return {lane: lh.dataset.laneId};
+  return null;
+}
+
+function restoreFocus(key) {
+  let target = null;
+  if (key.card) {
+    const card = document.getElementById(`card-${key.card}`);
+    if (card) target = key.menu ? $('.card-menu-btn', card) : card;
+  } else if (key.cell) {
+    target = $(`.cell[data-phase-id="${key.cell[0]}"][data-lane-id="${key.cell[1]}"] .add-card`);
+  } else if (key.phase) {
+    target = $(`.phase-head[data-phase-id="${key.phase}"] .phase-menu-btn`);
+  } else if (key.lane) {
+    target = $(`.lane[data-lane-id="${key.lane}"] .lane-menu-btn`);
+  }
+  if (target && target !== document.activeElement) target.focus({preventScroll: true});
+}
+
+function markEditing(people) {
+  $$('.card .editing').forEach(s => { s.hidden = true; s.textContent = ''; });
+  for (const p of people) {
+    if (!p.editing || (p.kind === config.me.kind && p.id === config.me.id)) continue;
+    const node = document.getElementById(`card-${p.editing}`);
+    if (!node) continue;
+    const span = $('.editing', node);
+    span.hidden = false;
+    span.textContent = t('%(name)s is editing', {name: p.name || t('Someone')});
+  }
+}
+
+// ---------------------------------------------------------------------------
+// operations with optimistic updates
+
+function addCard(fields) {
+  const tmpId = `tmp-${Date.now()}-${Math.random().toString(36).slice(2, 7)}`;
+  const op = {type: 'card.add', ...fields};
+  return board.send(op, () => {
+    const cards = cellCards(fields.phase_id, fields.lane_id);
+    const idx = fields.index ?? cards.length;
+    const position = cards.length === 0 ? 1 : idx >= cards.length ? cards[cards.length - 1].position + 1 : idx <= 0 ? cards[0].position - 1 : (cards[idx - 1].position + cards[idx].position) / 2;
+    state.cards.push({id: tmpId, phase_id: fields.phase_id, lane_id: fields.lane_id, position,
+      title: fields.title || '…', statement: fields.statement || '', channels: fields.channels || [],
+      author: state.session.settings && state.session.settings.anonymous ? null : config.me.name, votes: 0});
+    return () => { state.cards = state.cards.filter(c => c.id !== tmpId); };
+  });
+}
+
+function updateCard(card, changes) {
+  const before = {};
+  for (const k of Object.keys(changes)) before[k] = card[k];
+  return board.send({type: 'card.update', id: card.id, ...changes}, () => {
+    Object.assign(card, changes);
+    return () => Object.assign(card, before);
+  });
+}
+
+function moveCard(card, phaseId, laneId, index) {
+  const before = {phase_id: card.phase_id, lane_id: card.lane_id, position: card.position};
+  const others = cellCards(phaseId, laneId).filter(c => c.id !== card.id);
+  const idx = Math.max(0, Math.min(index ?? others.length, others.length));
+  const position = others.length === 0 ? 1 : idx >= others.length ? others[others.length - 1].position + 1 : idx === 0 ? others[0].position - 1 : (others[idx - 1].position + others[idx].position) / 2;
+  const op = {type: 'card.move', id: card.id, phase_id: phaseId, lane_id: laneId, index: idx};
+  return board.send(op, () => {
+    Object.assign(card, {phase_id: phaseId, lane_id: laneId, position});
+    return () => Object.assign(card, before);
+  }).then(r => {
+    board.announce(t('Card moved to %(phase)s, %(lane)s', {phase: phaseLabel(findPhase(phaseId) || {}, phases().findIndex(p => p.id === phaseId)), lane: (findLane(laneId) || {}).name || ''}));
+    return r;
+  });
+}
+
+function deleteCard(card) {
+  const snapshot = {...card};
+  return board.send({type: 'card.delete', id: card.id}, () => {
+    state.cards = state.cards.filter(c => c.id !== card.id);
+    return () => { if (!findCard(snapshot.id)) state.cards.push(snapshot); };
+  }).then(r => { board.announce(t('Card deleted')); return r; });
+}
+
+// ---------------------------------------------------------------------------
+// the card dialog: add, edit, and move by keyboard
+
+const cardDialog = $('#card-dialog');
+let dialogMode = null;
+
+function fillSelect(select, options, value) {
+  select.replaceChildren(...options.map(([v, label]) => el('option', {value: String(v), text: label, selected: String(v) === String(value)})));
+}
+
+function refreshIndexOptions(card) {
+  const phaseId = Number($('#cd-phase').value);
+  const laneId = Number($('#cd-lane').value);
+  const cards = cellCards(phaseId, laneId).filter(c => !card || c.id !== card.id);
+  const opts = [];
+  for (let i = 0; i <= cards.length; i++) {
+    opts.push([i, i === cards.length ? t('At the end') : t('Before “%(title)s”', {title: cards[i].title})]);
+  }
+  let current = cards.length;
+  if (card && card.phase_id === phaseId && card.lane_id === laneId) {
+    current = cellCards(phaseId, laneId).findIndex(c => c.id === card.id);
+  }
+  fillSelect($('#cd-index'), opts, current);
+}
+
+function openCardDialog({mode, card = null, phaseId, laneId, preset = {}, entry = null, returnFocus}) {
+  dialogMode = {mode, card, entry, returnFocus};
+  const form = $('#card-form');
+  $('#card-dialog-title').textContent = {add: t('New card'), edit: t('Edit card'), move: t('Move card')}[mode];
+  const src = card || preset;
+  $('#cd-title').value = src.title || '';
+  $('#cd-statement').value = src.statement || '';
+  for (const box of $$('input[name="channels"]', form)) box.checked = (src.channels || []).includes(box.value);
+  fillSelect($('#cd-phase'), phases().map((p, i) => [p.id, `${i + 1}. ${phaseLabel(p, i)}`]), card ? card.phase_id : phaseId);
+  fillSelect($('#cd-lane'), lanes().map(l => [l.id, l.name]), card ? card.lane_id : laneId);
+  refreshIndexOptions(card);
+  const moveOnly = mode === 'move';
+  for (const id of ['cd-title', 'cd-statement']) $(`#${id}`).closest('.field').hidden = moveOnly;
+  $('.channels-field', form).hidden = moveOnly;
+  $('#cd-error').textContent = '';
+  cardDialog.showModal();
+  (moveOnly ? $('#cd-phase') : $('#cd-title')).focus();
+}
+
+$('#cd-phase').addEventListener('change', () => refreshIndexOptions(dialogMode && dialogMode.card));
+$('#cd-lane').addEventListener('change', () => refreshIndexOptions(dialogMode && dialogMode.card));
+$('#cd-cancel').addEventListener('click', () => closeCardDialog());
+cardDialog.addEventListener('close', () => {
+  const rf = dialogMode && dialogMode.returnFocus;
+  if (rf && document.contains(rf)) rf.focus();
+});
+
+function closeCardDialog() {
+  cardDialog.close();
+}
+
+$('#card-form').addEventListener('submit', async ev => {
+  ev.preventDefault();
+  if (!dialogMode) return;
+  const form = ev.target;
+  const title = $('#cd-title').value.trim();
+  const statement = $('#cd-statement').value.trim();
+  const channels = $$('input[name="channels"]:checked', form).map(b => b.value);
+  const phaseId = Number($('#cd-phase').value);
+  const laneId = Number($('#cd-lane').value);
+  const index = Number($('#cd-index').value);
+  const {mode, card, entry} = dialogMode;
+  if (mode !== 'move' && !title) { $('#cd-error').textContent = t('Give the card a title.'); $('#cd-title').focus(); return; }
+  if (mode !== 'move' && title.length > config.limits.title) { $('#cd-error').textContent = t('The title is too long.'); return; }
+  cardDialog.close();
+  try {
+    if (mode === 'add') {
+      const fields = {phase_id: phaseId, lane_id: laneId, title, statement, channels, index};
+      if (entry) fields.library_entry_id = entry.id;
+      await addCard(fields);
+    } else {
+      const changes = {};
+      if (mode === 'edit') {
+        if (title !== card.title) changes.title = title;
+        if (statement !== (card.statement || '')) changes.statement = statement;
+        if (JSON.stringify(channels) !== JSON.stringify(card.channels || [])) changes.channels = channels;
+        if (Object.keys(changes).length) await updateCard(card, changes);
+      }
+      const currentIdx = cellCards(card.phase_id, card.lane_id).findIndex(c => c.id === card.id);
+      if (phaseId !== card.phase_id || laneId !== card.lane_id || index !== currentIdx) {
+        await moveCard(card, phaseId, laneId, index);
+      }
+    }
+  } catch (e) { /* toast shown by send() */ }
+});
+
+// ---------------------------------------------------------------------------
+// phase and lane dialogs
+
+const phaseDialog = $('#phase-dialog');
+let phaseTarget = null;
+function openPhaseDialog(phase, index = null) {
+  phaseTarget = {phase, index};
+  $('#phase-dialog-title').textContent = phase ? t('Edit phase') : t('New phase');
+  $('#pd-current').value = phase ? (phase.current_name || '') : '';
+  $('#pd-desired').value = phase ? phase.desired_name : '';
+  $('#pd-statement').value = phase ? phase.statement : '';
+  $('#pd-error').textContent = '';
+  phaseDialog.showModal();
+  $('#pd-desired').focus();
+}
+$('#pd-cancel').addEventListener('click', () => phaseDialog.close());
+$('#phase-form').addEventListener('submit', async ev => {
+  ev.preventDefault();
+  const desired = $('#pd-desired').value.trim();
+  if (!desired) { $('#pd-error').textContent = t('Give the phase a name.'); return; }
+  const fields = {desired_name: desired, current_name: $('#pd-current').value.trim() || null, statement: $('#pd-statement').value.trim()};
+  phaseDialog.close();
+  try {
+    if (phaseTarget.phase) await board.send({type: 'phase.update', id: phaseTarget.phase.id, ...fields});
+    else await board.send({type: 'phase.add', ...fields, index: phaseTarget.index ?? undefined});
+  } catch (e) { /* toast */ }
+});
+
+const laneDialog = $('#lane-dialog');
+let laneTarget = null;
+function openLaneDialog(lane) {
+  laneTarget = lane;
+  $('#lane-dialog-title').textContent = lane ? t('Rename lane') : t('New lane');
+  $('#ld-name').value = lane ? lane.name : '';
+  $('#ld-error').textContent = '';
+  laneDialog.showModal();
+  $('#ld-name').focus();
+}
+$('#ld-cancel').addEventListener('click', () => laneDialog.close());
+$('#lane-form').addEventListener('submit', async ev => {
+  ev.preventDefault();
+  const name = $('#ld-name').value.trim();
+  if (!name) { $('#ld-error').textContent = t('Give the lane a name.'); return; }
+  laneDialog.close();
+  try {
+    if (laneTarget) await board.send({type: 'lane.update', id: laneTarget.id, name});
+    else await board.send({type: 'lane.add', name, kind: 'custom'});
+  } catch (e) { /* toast */ }
+});
+
+// ---------------------------------------------------------------------------
+// popup menus (keyboard: arrows, Enter, Escape)
+
+const menu = $('#menu');
+let menuReturn = null;
+function openMenu(anchor, items) {
+  menuReturn = anchor;
+  menu.replaceChildren(...items.map(([label, fn, danger]) => {
+    const b = el('button', {type: 'button', role: 'menuitem', class: danger ? 'danger' : '', text: label, tabindex: '-1'});
+    b.addEventListener('click', () => { closeMenu(false); fn(); });
+    return b;
+  }));
+  const r = anchor.getBoundingClientRect();
+  menu.style.top = `${window.scrollY + r.bottom + 4}px`;
+  menu.style.left = `${Math.max(8, window.scrollX + r.right - 200)}px`;
+  menu.hidden = false;
+  anchor.setAttribute('aria-expanded', 'true');
+  menu.firstChild && menu.firstChild.focus();
+}
+function closeMenu(restore = true) {
+  if (menu.hidden) return;
+  menu.hidden = true;
+  if (menuReturn) {
+    menuReturn.setAttribute('aria-expanded', 'false');
+    if (restore && document.contains(menuReturn)) menuReturn.focus();
+  }
+}
+menu.addEventListener('keydown', ev => {
+  const items = $$('[role="menuitem"]', menu);
+  const i = items.indexOf(document.activeElement);
+  if (ev.key === 'ArrowDown') { ev.preventDefault(); items[(i + 1) % items.length].focus(); }
+  else if (ev.key === 'ArrowUp') { ev.preventDefault(); items[(i - 1 + items.length) % items.length].focus(); }
+  else if (ev.key === 'Escape' || ev.key === 'Tab') { ev.preventDefault(); closeMenu(); }
+});
+document.addEventListener('click', ev => { if (!menu.hidden && !menu.contains(ev.target) && !ev.target.closest('[aria-haspopup="menu"]')) closeMenu(false); });
+
+function cardMenu(card, anchor) {
+  const items = [];
+  if (board.canEditCard(card)) {
+    items.push([t('Edit'), () => openCardDialog({mode: 'edit', card, returnFocus: anchor})]);
+    items.push([t('Move…'), () => openCardDialog({mode: 'move', card, returnFocus: anchor})]);
+    items.push([t('Delete'), () => { if (confirm(t('Delete card “%(title)s”?', {title: card.title}))) deleteCard(card); }, true]);
+  }
+  board.emit('card-menu', {card, items});
+  if (!items.length) items.push([t('You cannot change this card.'), () => {}]);
+  openMenu(anchor, items);
+}
+
+function phaseMenu(phase, anchor) {
+  const ps = phases();
+  const i = ps.findIndex(p => p.id === phase.id);
+  const items = [[t('Edit'), () => openPhaseDialog(phase)]];
+  if (i > 0) items.push([t('Move left'), () => board.send({type: 'phase.move', id: phase.id, index: i - 1}).catch(() => {})]);
+  if (i < ps.length - 1) items.push([t('Move right'), () => board.send({type: 'phase.move', id: phase.id, index: i + 1}).catch(() => {})]);
+  items.push([t('Add phase after this one'), () => openPhaseDialog(null, i + 1)]);
+  if (config.isFacilitator) items.push([t('Delete phase'), () => { if (confirm(t('Delete this phase and all its cards?'))) board.send({type: 'phase.delete', id: phase.id}).catch(() => {}); }, true]);
+  board.emit('phase-menu', {phase, items});
+  openMenu(anchor, items);
+}
+
+function laneMenu(lane, anchor) {
+  const ls = lanes();
+  const i = ls.findIndex(l => l.id === lane.id);
+  const items = [[t('Rename'), () => openLaneDialog(lane)]];
+  if (i > 0) items.push([t('Move up'), () => board.send({type: 'lane.move', id: lane.id, index: i - 1}).catch(() => {})]);
+  if (i < ls.length - 1) items.push([t('Move down'), () => board.send({type: 'lane.move', id: lane.id, index: i + 1}).catch(() => {})]);
+  if (config.isFacilitator) items.push([t('Delete lane'), () => { if (confirm(t('Delete this lane and all its cards?'))) board.send({type: 'lane.delete', id: lane.id}).catch(() => {}); }, true]);
+  board.emit('lane-menu', {lane, items});
+  openMenu(anchor, items);
+}
+
+// ---------------------------------------------------------------------------
+// clicks, keys and drag and drop on the grid (delegated: the grid is redrawn)
+
+const grid = $('#grid-scroll');
+grid.addEventListener('click', ev => {
+  const target = ev.target;
+  if (target.closest('#add-phase')) return openPhaseDialog(null);
+  if (target.closest('#add-lane')) return openLaneDialog(null);
+  const add = target.closest('.add-card');
+  if (add) {
+    const cell = add.closest('.cell');
+    return openCardDialog({mode: 'add', phaseId: Number(cell.dataset.phaseId), laneId: Number(cell.dataset.laneId), returnFocus: add});
+  }
+  const cmb = target.closest('.card-menu-btn');
+  if (cmb) { const card = findCard(cmb.closest('.card').dataset.cardId); if (card) cardMenu(card, cmb); return; }
+  const pmb = target.closest('.phase-menu-btn');
+  if (pmb) { const p = findPhase(pmb.closest('.phase-head').dataset.phaseId); if (p) phaseMenu(p, pmb); return; }
+  const lmb = target.closest('.lane-menu-btn');
+  if (lmb) { const l = findLane(lmb.closest('.lane').dataset.laneId); if (l) laneMenu(l, lmb); }
+});
+
+grid.addEventListener('dblclick', ev => {
+  const node = ev.target.closest('.card');
+  if (!node) return;
+  const card = findCard(node.dataset.cardId);
+  if (card && board.canEditCard(card)) openCardDialog({mode: 'edit', card, returnFocus: node});
+});
+
+// Keyboard on a focused card: Enter edits, M moves (dialog), Delete deletes,
+// Alt+←/→ moves to the previous/next phase, Alt+↑/↓ within the cell,
+// Alt+Shift+↑/↓ to the lane above/below.
+grid.addEventListener('keydown', ev => {
+  const node = ev.target.classList && ev.target.classList.contains('card') ? ev.target : null;
+  if (!node) return;
+  const card = findCard(node.dataset.cardId);
+  if (!card || String(card.id).startsWith('tmp-')) return;
+  const editable = board.canEditCard(card);
+  if (ev.key === 'Enter' && editable) { ev.preventDefault(); return openCardDialog({mode: 'edit', card, returnFocus: node}); }
+  if ((ev.key === 'm' || ev.key === 'M') && editable && !ev.altKey && !ev.ctrlKey) { ev.preventDefault(); return openCardDialog({mode: 'move', card, returnFocus: node}); }
+  if (ev.key === 'Delete' && editable) { ev.preventDefault(); if (confirm(t('Delete card “%(title)s”?', {title: card.title}))) deleteCard(card); return; }
+  if (ev.key === 'ContextMenu' || (ev.shiftKey && ev.key === 'F10')) { ev.preventDefault(); return cardMenu(card, $('.card-menu-btn', node) || node); }
+  if (!ev.altKey || !editable) return;
+  const ps = phases(), ls = lanes();
+  const pi = ps.findIndex(p => p.id === card.phase_id), li = ls.findIndex(l => l.id === card.lane_id);
+  const inCell = cellCards(card.phase_id, card.lane_id);
+  const ci = inCell.findIndex(c => c.id === card.id);
+  let move = null;
+  if (ev.key === 'ArrowLeft' && pi > 0) move = [ps[pi - 1].id, card.lane_id, undefined];
+  else if (ev.key === 'ArrowRight' && pi < ps.length - 1) move = [ps[pi + 1].id, card.lane_id, undefined];
+  else if (ev.key === 'ArrowUp' && ev.shiftKey && li > 0) move = [card.phase_id, ls[li - 1].id, undefined];
+  else if (ev.key === 'ArrowDown' && ev.shiftKey && li < ls.length - 1) move = [card.phase_id, ls[li + 1].id, undefined];
+  else if (ev.key === 'ArrowUp' && !ev.shiftKey && ci > 0) move = [card.phase_id, card.lane_id, ci - 1];
+  else if (ev.key === 'ArrowDown' && !ev.shiftKey && ci < inCell.length - 1) move = [card.phase_id, card.lane_id, ci + 1];
+  if (move) { ev.preventDefault(); moveCard(card, ...move).catch(() => {}); }
+});
+
+let dragCardId = null;
+grid.addEventListener('dragstart', ev => {
+  const node = ev.target.closest && ev.target.closest('.card');
+  if (!node) return;
+  dragCardId = node.dataset.cardId;
+  ev.dataTransfer.setData('text/x-card-id', dragCardId);
+  ev.dataTransfer.effectAllowed = 'move';
+  node.classList.add('dragging');
+});
+grid.addEventListener('dragend', () => { dragCardId = null; $$('.dragging, .drop-target').forEach(n => n.classList.remove('dragging', 'drop-target')); });
+grid.addEventListener('dragover', ev => {
+  const cell = ev.target.closest('.cell');
+  if (!cell) return;
+  ev.preventDefault();
+  ev.dataTransfer.dropEffect = dragCardId ? 'move' : 'copy';
+  $$('.drop-target').forEach(n => n !== cell && n.classList.remove('drop-target'));
+  cell.classList.add('drop-target');
+});
+grid.addEventListener('drop', ev => {
+  const cell = ev.target.closest('.cell');
+  if (!cell) return;
+  ev.preventDefault();
+  cell.classList.remove('drop-target');
+  const phaseId = Number(cell.dataset.phaseId), laneId = Number(cell.dataset.laneId);
+  // index: before the first card whose middle is below the pointer
+  const nodes = $$('.card', cell).filter(n => n.dataset.cardId !== dragCardId);
+  let index = nodes.findIndex(n => { const r = n.getBoundingClientRect(); return ev.clientY < r.top + r.height / 2; });
+  if (index < 0) index = nodes.length;
+  const cardId = ev.dataTransfer.getData('text/x-card-id');
+  const entryId = ev.dataTransfer.getData('text/x-library-entry');
+  if (cardId) {
+    const card = findCard(cardId);
+    if (card) moveCard(card, phaseId, laneId, index).catch(() => {});
+  } else if (entryId) {
+    const entry = libraryEntries.get(Number(entryId));
+    if (entry) addCard({phase_id: phaseId, lane_id: laneId, library_entry_id: entry.id, title: entry.name,
+      statement: entry.statements[0] || '', channels: entry.channels, index}).catch(() => {});
+  }
+});
+
+// ---------------------------------------------------------------------------
+// the library panel
+
+const libraryEntries = new Map();
+const libList = $('#library-list');
+
+function libraryNode(e) {
+  const li = el('li', {class: 'lib-entry', 'data-entry-id': e.id, draggable: 'true'});
+  const h = el('h3', {class: 'lib-name', text: e.name});
+  if (e.origin === 'vng') h.append(' ', el('span', {class: 'badge', text: 'VNG'}));
+  li.append(h);
+  if (e.statements.length) li.append(el('p', {class: 'lib-statement', text: e.statements[0]}));
+  if (e.channels.length) {
+    const ul = el('ul', {class: 'chips'});
+    for (const c of e.channels) ul.append(el('li', {class: 'chip', text: channelName(c)}));
+    li.append(ul);
+  }
+  const b = el('button', {type: 'button', class: 'btn btn-small lib-add'});
+  b.append(t('Add to board'), el('span', {class: 'visually-hidden', text: `: ${e.name}`}));
+  li.append(b);
+  return li;
+}
+
+let libTimer = null;
+async function loadLibrary() {
+  const params = new URLSearchParams(new FormData($('#library-filters')));
+  for (const [k, v] of [...params.entries()]) if (!v) params.delete(k);
+  try {
+    const res = await fetch(`${config.libraryUrl}?${params}`, {credentials: 'same-origin'});
+    const body = await res.json();
+    for (const e of body.entries) libraryEntries.set(e.id, e);
+    libList.replaceChildren(...body.entries.map(libraryNode));
+    $('#library-count').textContent = t('%(n)s entries', {n: body.count});
+  } catch (e) { /* keep the current list */ }
+}
+$('#library-filters').addEventListener('input', () => { clearTimeout(libTimer); libTimer = setTimeout(loadLibrary, 200); });
+$('#library-filters').addEventListener('submit', ev => { ev.preventDefault(); loadLibrary(); });
+loadLibrary();
+
+function defaultCellFor(entry) {
+  const focus = state.session.settings || {};
+  const ps = phases();
+  const lane = lanes().find(l => l.kind === entry.lane) || lanes().find(l => l.kind === 'innovations') || lanes()[0];
+  const phase = ps.find(p => p.id === focus.focus_phase_id) || ps[0];
+  return [phase && phase.id, lane && lane.id];
+}
+
+libList.addEventListener('click', ev => {
+  const b = ev.target.closest('.lib-add');
+  if (!b) return;
+  const entry = libraryEntries.get(Number(b.closest('.lib-entry').dataset.entryId));
+  if (!entry) return;
+  if (!state.phases.length) { board.toast(t('Add a phase first.')); return; }
+  const [phaseId, laneId] = defaultCellFor(entry);
+  openCardDialog({mode: 'add', phaseId, laneId, entry, returnFocus: b,
+    preset: {title: entry.name, statement: entry.statements[0] || '', channels: entry.channels}});
+});
+libList.addEventListener('dragstart', ev => {
+  const li = ev.target.closest && ev.target.closest('.lib-entry');
+  if (!li) return;
+  ev.dataTransfer.setData('text/x-library-entry', li.dataset.entryId);
+  ev.dataTransfer.effectAllowed = 'copy';
+});
+
+$('#toggle-library').addEventListener('click', ev => {
+  const panel = $('#library-panel');
+  const open = panel.hidden;
+  panel.hidden = !open;
+  ev.currentTarget.setAttribute('aria-expanded', String(open));
+});
+
+// ---------------------------------------------------------------------------
+// start: draw from state, then go live when the browser can
+
+render();
+board.setConnectionState('http');
+window.workshopBoard = board; // for tests and the facilitation module
+if ('WebSocket' in window) {
+  import('./live.js').then(m => m.connect(board)).catch(() => board.setConnectionState('http'));
+}
+board.emit('ready', board);
