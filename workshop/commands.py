@@ -1,1 +1,2 @@
 """Registration point for commands added by later features (export, import, privacy)."""
+from .export import cli as _export_cli  # noqa: F401,E402  (workshop export …, workshop import)

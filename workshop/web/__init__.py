@@ -2,10 +2,11 @@
 
 
 def register(app) -> None:
-    from . import api, auth, board, dashboard, pages
+    from . import api, auth, board, dashboard, exports, pages
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(board.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(exports.bp)

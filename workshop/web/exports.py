@@ -1,0 +1,98 @@
+"""Downloads of a session (PDF, JSON, CSV) for its facilitator, and importing a JSON export."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from werkzeug.exceptions import RequestEntityTooLarge
+from wtforms import RadioField
+
+from ..board import BoardError
+from ..db import db
+from ..export import document, files
+from ..sessions import format_code
+from .identity import require_session
+
+bp = Blueprint("exports", __name__)
+
+
+def _facilitator_session(session_id: int):
+    ws, actor = require_session(session_id)
+    if not actor.is_facilitator:
+        abort(403)
+    return ws
+
+
+def _download(data: bytes, mimetype: str, name: str) -> Response:
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _cooperative_tick():
+    """Under gevent a long render yields between pages and grid rows, so other sessions' sockets stay live."""
+    try:
+        from gevent import monkey, sleep
+    except ImportError:  # pragma: no cover
+        return None
+    return (lambda: sleep(0)) if monkey.is_module_patched("socket") else None
+
+
+@bp.route("/s/<int:session_id>/export.pdf")
+def pdf(session_id: int):
+    ws = _facilitator_session(session_id)
+    size = "A4" if request.args.get("size", "").lower() == "a4" else "A3"
+    data = files.pdf_bytes(db.session, ws, size=size, tick=_cooperative_tick())
+    return _download(data, "application/pdf", files.filename(ws, "pdf"))
+
+
+@bp.route("/s/<int:session_id>/export.json")
+def json(session_id: int):
+    ws = _facilitator_session(session_id)
+    return _download(files.json_bytes(db.session, ws), "application/json", files.filename(ws, "json"))
+
+
+@bp.route("/s/<int:session_id>/export.csv")
+def csv(session_id: int):
+    ws = _facilitator_session(session_id)
+    return _download(files.csv_bytes(db.session, ws), "text/csv; charset=utf-8", files.filename(ws, "csv"))
+
+
+class ImportForm(FlaskForm):
+    file = FileField(_l("JSON export file"), validators=[FileRequired()])
+    target = RadioField(_l("Import as"), choices=[("session", _l("a new session")), ("template", _l("a template"))],
+                        default="session")
+
+
+@bp.route("/sessions/import", methods=["GET", "POST"])
+@login_required
+def import_file():
+    try:
+        form = ImportForm()
+        submitted = form.validate_on_submit()
+    except RequestEntityTooLarge:
+        form = ImportForm(formdata=None)
+        form.file.errors = [_("The file is larger than %(limit)d MB.", limit=document.MAX_BYTES // 2**20)]
+        return render_template("exports/import.html", form=form), 413
+    if submitted:
+        data = form.file.data.read(document.MAX_BYTES + 1)
+        try:
+            result = document.import_document(db.session, document.parse(data), facilitator_id=current_user.id,
+                                              as_template=form.target.data == "template")
+        except BoardError as err:
+            db.session.rollback()
+            form.file.errors = [err.translated(_)]
+        else:
+            db.session.commit()
+            if form.target.data == "template":
+                flash(_("Template “%(name)s” imported.", name=result.name), "info")
+                return redirect(url_for("dashboard.new", start=f"template:{result.id}"))
+            flash(_("Session imported. Share the code %(code)s with the participants.",
+                    code=format_code(result.join_code)), "info")
+            return redirect(url_for("board.show", session_id=result.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("exports/import.html", form=form), status
