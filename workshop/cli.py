@@ -155,6 +155,9 @@ def serve(host, port, debug):
 def init_app(app) -> None:
     """Extra commands registered by other modules attach here (export, import …)."""
     from . import commands  # noqa: F401
+    # FlaskGroup looks a command it did not know before loading the app up in app.cli
+    for name, command in main.commands.items():
+        app.cli.commands.setdefault(name, command)
 
 
 if __name__ == "__main__":  # pragma: no cover
