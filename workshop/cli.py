@@ -147,9 +147,12 @@ def session_create(title, formula_name, with_cards, email, municipality, product
 @click.option("--debug", is_flag=True)
 def serve(host, port, debug):
     """Run the app for local use (threaded server; use gunicorn in production)."""
+    from werkzeug.serving import run_simple
+
     app = create_app()
     click.echo(f"serving on http://{host}:{port}")
-    app.run(host=host, port=port, debug=debug, threaded=True, use_reloader=debug)
+    # run_simple rather than app.run: Flask refuses app.run inside a CLI command
+    run_simple(host, port, app, threaded=True, use_reloader=debug, use_debugger=debug)
 
 
 def init_app(app) -> None:

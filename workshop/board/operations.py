@@ -135,11 +135,18 @@ def apply_operation(db: Session, ws: WorkshopSession | int, actor: Actor, op) ->
 # lookups
 
 
+MISSING = {
+    "card": N_("This card does not exist (any more): someone may have deleted it."),
+    "phase": N_("This phase does not exist (any more)."),
+    "lane": N_("This lane does not exist (any more)."),
+}
+
+
 def _get_in_session(ctx: Context, model, obj_id: int, what: str):
     obj = ctx.db.get(model, obj_id)
     if obj is None or obj.session_id != ctx.ws.id:
         # another session's object is reported as missing: its existence is not leaked
-        raise NotFound(N_("This %(what)s does not exist (any more)."), code=f"unknown_{what}", what=what)
+        raise NotFound(MISSING.get(what, N_("This item does not exist (any more).")), code=f"unknown_{what}")
     return obj
 
 
