@@ -44,6 +44,7 @@ MONTHS = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augus
           "oktober", "november", "december"]
 
 MIN_SIZE = 7.0  # nothing user-written is printed smaller than this
+ASCENT, DESCENT = 0.93, 0.24  # of DejaVu Sans, per point of type size
 
 
 def dutch_date(value) -> str:
@@ -174,7 +175,8 @@ class Page:
         bullets = dict(block.bullets)
         for n, (text, font, size, colour, lead, dx) in enumerate(block.lines):
             y -= lead
-            baseline = y + (lead - size) * 0.5 + size * 0.22
+            # DejaVu glyphs reach 0.93 em above and 0.24 em below the baseline: centre that in the line
+            baseline = y + (lead - (ASCENT + DESCENT) * size) * 0.5 + DESCENT * size
             if n in bullets:
                 self.text(x + dx - 7, baseline, bullets[n], font, size, colour, box=box)
             self.text(x + dx, baseline, text, font, size, colour, box=box)
