@@ -162,3 +162,23 @@ def redis_url():
     except Exception as err:  # pragma: no cover
         _service_missing("Redis", err)
     return REDIS_TEST_URL
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium driven by Playwright (never `playwright install`)."""
+    if not os.path.exists(CHROMIUM):
+        if IN_CI:
+            pytest.fail("Chromium is required in CI: apt-get install -y chromium")
+        pytest.skip("Chromium not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
