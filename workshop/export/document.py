@@ -155,7 +155,7 @@ def parse(data: bytes | str) -> dict:
 def _keys(obj: dict, allowed: set[str], where: str) -> None:
     unknown = sorted(set(obj) - allowed)
     if unknown:
-        raise _bad(N_("Unknown field “%(field)s” in “%(where)s”."), field=str(unknown[0])[:40], where=where)
+        raise _bad(N_("Unknown field “%(name)s” in “%(where)s”."), name=str(unknown[0])[:40], where=where)
 
 
 def _key(item: dict, seen: set, where: str) -> str:
