@@ -47,6 +47,8 @@ def board_snapshot(db: Session, ws: WorkshopSession, viewer: Actor | None = None
     participants = db.scalars(select(Participant).where(
         Participant.session_id == ws.id, Participant.removed_at.is_(None)).order_by(Participant.id)).all()
     show_names = not ws.anonymous or (viewer is not None and viewer.is_facilitator)
+    from .facilitation import _latest_vote, agenda_state, vote_dict  # late: facilitation imports operations
+    agenda = agenda_state(db, ws)
     return {
         "seq": ws.seq,
         "session": session_meta(ws, viewer),
@@ -57,4 +59,7 @@ def board_snapshot(db: Session, ws: WorkshopSession, viewer: Actor | None = None
         "participants": [
             {"id": p.id, "name": p.display_name if show_names else None} for p in participants
         ],
+        "agenda": agenda["agenda"],
+        "timer": agenda["timer"],
+        "vote": vote_dict(db, _latest_vote(db, ws.id), viewer),
     }
