@@ -9,4 +9,7 @@ def register(app) -> None:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(board.bp)
     app.register_blueprint(api.bp)
+    from . import facilitation; app.register_blueprint(facilitation.bp)  # noqa: E702
+    from . import templates_pages; app.register_blueprint(templates_pages.bp)  # noqa: E702
+    from . import library_pages; app.register_blueprint(library_pages.bp)  # noqa: E702
     app.register_blueprint(exports.bp)
