@@ -21,6 +21,8 @@ def board(db_session, facilitator, make_session):
 def _state(s, sid):
     """Everything an operation could change, to show a refused one changed nothing."""
     snap = board_snapshot(s, s.get(WorkshopSession, sid))
+    if isinstance(snap.get("timer"), dict):
+        snap["timer"].pop("now", None)  # the server clock, not board state
     events = s.scalar(select(func.count(BoardEvent.id)).where(BoardEvent.session_id == sid))
     return snap, events
 
