@@ -128,9 +128,11 @@ class Block:
         self.height = 0.0
 
     def add(self, text: str, font: str = REGULAR, size: float = 8.0, colour=INK, *, lead: float | None = None,
-            space_before: float = 0.0, indent: float = 0.0, bullet: str | None = None) -> "Block":
+            space_before: float = 0.0, indent: float = 0.0, bullet: str | None = None,
+            reserve: float = 0.0) -> "Block":
+        """``reserve``: room kept free at the right of these lines (for a badge)."""
         lead = lead or size * 1.22
-        lines = wrap(text, font, size, self.inner_width - indent)
+        lines = wrap(text, font, size, self.inner_width - indent - reserve)
         if not lines:
             return self
         self.height += space_before
@@ -229,7 +231,7 @@ class Layout:
         s = r["session"]
         p = self.new_page("Verslag")
         m, W = self.margin, self.W
-        band_h = self.H * 0.42
+        band_h = self.H * 0.36
         top = self.body_top
         p.rect(m, top - band_h, W - 2 * m, band_h, fill=NAVY, kind="band")
         x = m + 40
@@ -282,19 +284,28 @@ class Layout:
     # -- journey grid -----------------------------------------------------------------------------
     def card_block(self, card: dict, inner: float, show_author: bool) -> Block:
         b = Block(inner)
-        b.add(card["title"], BOLD, self.title_size, INK)
+        b.add(card["title"], BOLD, self.title_size, INK, reserve=self.badge_width(card) + 3 if card.get("votes") else 0)
         if card.get("statement"):
             b.add(card["statement"], ITALIC, self.text_size, MUTED, space_before=2)
         extra = []
         if card.get("channels"):
             extra.append(", ".join(card["channels"]))
-        if card.get("votes"):
-            extra.append(f"{card['votes']} stem" + ("men" if card["votes"] != 1 else ""))
         if show_author and card.get("author"):
             extra.append(card["author"])
         if extra:
             b.add(" · ".join(extra), REGULAR, self.small_size, MUTED, space_before=2.5)
         return b
+
+    @staticmethod
+    def badge_width(card: dict) -> float:
+        return width(f"{card['votes']}", BOLD, 7.5) + width("●", REGULAR, 7) + 9
+
+    def vote_badge(self, p: Page, card: dict, right: float, top: float) -> None:
+        """The card's votes as an orange pill in its top-right corner."""
+        w = self.badge_width(card)
+        badge = p.rect(right - w, top - 11.5, w, 11, fill=HexColor("#D9731E"), radius=5.5, kind="badge")
+        p.text(right - w + 3.5, top - 8.8, "●", REGULAR, 7, white, box=badge)
+        p.text(right - 4, top - 9.0, f"{card['votes']}", BOLD, 7.5, white, box=badge, align="right")
 
     def journey(self) -> None:
         r = self.report
@@ -410,6 +421,8 @@ class Layout:
                                  radius=2, kind="card", ref=card["id"])
                     p.rect(x + pad, cy - h, 3, h, fill=fill, kind="stripe")
                     p.block(block, x + pad + 8, cy - 5, box=box)
+                    if card.get("votes"):
+                        self.vote_badge(p, card, x + col_w - pad - 3, cy - 3)
                     cy -= h + gap
             for i, n in enumerate(taken):
                 queues[i] = queues[i][n:]
@@ -511,7 +524,8 @@ class Layout:
             xs = []
             for (label, colour), w in zip(heads, widths):
                 hb = p.rect(x, self.y - head_h, w, head_h, fill=colour, kind="colhead")
-                blk = head_blocks[len(xs)] if first else Block(w - 12).add(label + " (vervolg)", BOLD, 9.5, white)
+                blk = head_blocks[len(xs)] if first or not label else Block(w - 12).add(label + " (vervolg)", BOLD,
+                                                                                      9.5, white)
                 p.block(blk, x + 6, self.y - 5, box=hb)
                 xs.append(x)
                 x += w + gap
@@ -542,44 +556,52 @@ class Layout:
         section = "Per fase: huidige en gewenste situatie"
         self.new_page(section)
         self.heading(section, section,
-                     sub="Voor elke fase wat de klant vandaag meemaakt, wat hij wil en wat daarvoor nodig is.")
+                     sub="Voor elke fase wat de klant vandaag meemaakt, wat hij wil, en wat we daarvoor doen.")
         lanes = r["lanes"]
-        m = self.margin
-        half = (self.W - 2 * m - 10) / 2
-        inner = half - 12
+        m, gap = self.margin, 10.0
+        avail = self.W - 2 * m - 2 * gap
+        widths = [avail * 0.25, avail * 0.25, avail * 0.5]
         by_cell: dict[tuple, list] = {}
         for c in r["cards"]:
             by_cell.setdefault((c["phase_id"], c["lane_id"]), []).append(c)
+        target_of = {"current": 0, "desired": 1}
         for n, ph in enumerate(r["phases"], 1):
-            left, right = [], []
-            left.append(Block(inner).add(ph["current_name"] or "Geen: deze fase bestaat nu nog niet.",
-                                         BOLD if ph["current_name"] else ITALIC, 9.5, INK))
-            right.append(Block(inner).add(ph["desired_name"] or "—", BOLD, 9.5, INK))
+            inners = [w - 12 for w in widths]
+            cols: list[list[Block]] = [[], [], []]
+            cols[0].append(Block(inners[0]).add(ph["current_name"] or "Geen: deze fase bestaat nu nog niet.",
+                                                BOLD if ph["current_name"] else ITALIC, 9.5, INK))
+            cols[1].append(Block(inners[1]).add(ph["desired_name"] or "—", BOLD, 9.5, INK))
             if ph.get("statement"):
-                right.append(Block(inner).add(f"“{ph['statement']}”", ITALIC, 9, HexColor("#1F7A8C")))
+                cols[1].append(Block(inners[1]).add(f"“{ph['statement']}”", ITALIC, 9, HexColor("#1F7A8C")))
             for lane in lanes:
                 cards = by_cell.get((ph["id"], lane["id"]), [])
                 if not cards:
                     continue
-                target = left if lane["kind"] == "current" else right
+                i = target_of.get(lane["kind"], 2)
+                inner = inners[i]
                 colour = HexColor(LANE_COLOURS.get(lane["kind"], LANE_COLOURS["custom"])[0])
-                target.append(Block(inner).add(lane["name"].upper(), BOLD, 7.6, colour, space_before=3))
+                cols[i].append(Block(inner).add(lane["name"].upper(), BOLD, 7.6, colour, space_before=3))
                 for c in cards:
                     b = Block(inner).add(c["title"], BOLD, 8.4, INK, indent=10, bullet="•")
                     if c.get("statement"):
                         b.add(c["statement"], ITALIC, 7.8, MUTED, indent=10)
+                    meta = ", ".join(c.get("channels") or [])
                     if c.get("votes"):
-                        b.add(f"{c['votes']} stem" + ("men" if c["votes"] != 1 else ""), REGULAR, 7.4,
-                              MUTED, indent=10)
-                    target.append(b)
-            title = f"Fase {n}"
+                        meta += (" · " if meta else "") + f"{c['votes']} stem" + ("men" if c["votes"] != 1 else "")
+                    if meta:
+                        b.add(meta, REGULAR, 7.4, MUTED, indent=10)
+                    cols[i].append(b)
+            if len(cols[2]) == 0:
+                cols[2].append(Block(inners[2]).add("Nog geen innovaties of backoffice-maatregelen.", ITALIC, 8,
+                                                    MUTED))
             self.ensure(90, section)
-            self.page.text(m, self.y - 14, title + (f" · {ph['desired_name']}" if ph["desired_name"] else ""),
-                           BOLD, 12, NAVY)
+            label = f"Fase {n}" + (f" · {ph['desired_name']}" if ph["desired_name"] else "")
+            self.page.text(m, self.y - 14, wrap(label, BOLD, 12, self.W - 2 * m)[0], BOLD, 12, NAVY)
             self.y -= 22
             self.columns(section, [("Huidige situatie", HexColor("#5E6E82")),
-                                   ("Gewenste situatie", HexColor("#1F7A8C"))],
-                         [left, right], [half, half], gap=10, item_gap=3)
+                                   ("Gewenste situatie", HexColor("#1F7A8C")),
+                                   ("Wat we daarvoor doen: innovaties en backoffice", HexColor("#D9731E"))],
+                         cols, widths, gap=gap, item_gap=3)
             self.y -= 8
             self.tick()
 
@@ -650,11 +672,12 @@ class Layout:
         self.page.text(self.margin, self.y - 10, f"{count} deelnemer{'s' if count != 1 else ''}", REGULAR, 10, INK)
         self.y -= 22
         ncol = 4
-        w = (self.W - 2 * self.margin - 8 * (ncol - 1)) / ncol
+        w = (self.W - 2 * self.margin) / ncol
         per = math.ceil(len(names) / ncol)
         cols = [[Block(w - 12).add(nm, REGULAR, 9, INK) for nm in names[i * per:(i + 1) * per]] for i in range(ncol)]
         cols = [c for c in cols if c]
-        self.columns(section, [("Naam", MUTED)] * len(cols), cols, [w] * len(cols), item_gap=2)
+        heads = [("Naam", MUTED)] + [("", MUTED)] * (len(cols) - 1)  # one band over all columns
+        self.columns(section, heads, cols, [w] * len(cols), gap=0, item_gap=2)
 
     def build(self) -> list[Page]:
         self.cover()
