@@ -2,10 +2,17 @@
 
 Two implementations behind one interface (as CTFd does it): ``LocalHub`` for
 one process, ``RedisHub`` when ``REDIS_URL`` is set so several gunicorn
-workers or hosts serve one session together. A message is encoded once per
-publish, never once per client. Each subscriber has a bounded queue: a slow
-or stalled laptop overflows its own queue and is disconnected (it reconnects
-and catches up from the event log) instead of holding up the others.
+workers or hosts serve one session together.
+
+- A message is encoded once per publish, never once per client; subscribers
+  receive ``(seq, text)`` pairs so the sender of a connection can keep events
+  in order (and fill gaps from the event log) without decoding them again.
+  ``seq`` is None for messages outside the event order (presence).
+- Each subscriber has a bounded queue: a slow or stalled laptop overflows its
+  own queue and is disconnected (it reconnects and catches up from the event
+  log) instead of holding up the others.
+- The queue is also the connection's outbox for its own acks and errors, so
+  one sender drains it and no two threads write to one socket.
 """
 from __future__ import annotations
 
@@ -13,11 +20,13 @@ import json
 import logging
 import queue
 import threading
+import time
 from collections import defaultdict
 
 log = logging.getLogger(__name__)
 
 CHANNEL_PREFIX = "workshop:session:"
+QUEUE_SIZE = 1000
 
 
 def encode(message: dict) -> str:
@@ -27,19 +36,20 @@ def encode(message: dict) -> str:
 class Subscription:
     """One connection's inbox. ``get`` blocks; ``overflowed`` tells the sender to drop the client."""
 
-    def __init__(self, hub: "LocalHub", session_id: int, maxsize: int = 1000):
+    def __init__(self, hub: "LocalHub", session_id: int, maxsize: int = QUEUE_SIZE):
         self.hub = hub
         self.session_id = session_id
         self.queue: queue.Queue = queue.Queue(maxsize)
         self.overflowed = False
 
-    def put(self, data: str) -> None:
+    def put(self, item) -> None:
+        """Queue ``(seq, text)`` from the hub, or a connection-local item; never blocks."""
         try:
-            self.queue.put_nowait(data)
+            self.queue.put_nowait(item)
         except queue.Full:
             self.overflowed = True
 
-    def get(self, timeout: float | None = None) -> str | None:
+    def get(self, timeout: float | None = None):
         try:
             return self.queue.get(timeout=timeout)
         except queue.Empty:
@@ -74,38 +84,45 @@ class LocalHub:
 
     def publish(self, session_id: int, message: dict) -> None:
         """Send a message to every connection of the session. Call only after commit."""
-        self._deliver(session_id, encode(message))
+        self._deliver(session_id, message.get("seq"), encode(message))
 
-    def _deliver(self, session_id: int, data: str) -> None:
+    def _deliver(self, session_id: int, seq: int | None, data: str) -> None:
         with self._lock:
             subs = list(self._subs.get(session_id, ()))
+        item = (seq, data)
         for sub in subs:
-            sub.put(data)
+            sub.put(item)
 
     def close(self) -> None:
         pass
 
 
 class RedisHub(LocalHub):
-    """Publishes through Redis pub/sub; one listener per process delivers locally."""
+    """Publishes through Redis pub/sub; one listener per process delivers locally.
+
+    The Redis payload is ``"<seq>|<json>"`` (seq empty for presence) so the
+    listener hands subscribers the sequence number without parsing JSON.
+    """
 
     def __init__(self, url: str):
         super().__init__()
         import redis
 
+        self.url = url
         self.redis = redis.Redis.from_url(url)
         self._listener: threading.Thread | None = None
         self._listener_lock = threading.Lock()
         self._ready = threading.Event()
         self._stopped = False
-        self._pubsub = None
 
     def subscribe(self, session_id: int) -> Subscription:
         self._ensure_listener()
         return super().subscribe(session_id)
 
     def publish(self, session_id: int, message: dict) -> None:
-        self.redis.publish(f"{CHANNEL_PREFIX}{session_id}", encode(message))
+        seq = message.get("seq")
+        payload = f"{'' if seq is None else seq}|{encode(message)}"
+        self.redis.publish(f"{CHANNEL_PREFIX}{session_id}", payload)
 
     def _ensure_listener(self) -> None:
         with self._listener_lock:
@@ -116,14 +133,12 @@ class RedisHub(LocalHub):
         self._ready.wait(5)
 
     def _listen(self) -> None:
-        import time
-
         backoff = 0.1
         while not self._stopped:
+            pubsub = None
             try:
                 pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
                 pubsub.psubscribe(f"{CHANNEL_PREFIX}*")
-                self._pubsub = pubsub
                 # wait for the subscription to be confirmed before declaring readiness
                 pubsub.get_message(timeout=1.0, ignore_subscribe_messages=False)
                 self._ready.set()
@@ -132,18 +147,33 @@ class RedisHub(LocalHub):
                     msg = pubsub.get_message(timeout=1.0)
                     if msg is None or msg.get("type") != "pmessage":
                         continue
-                    channel = msg["channel"].decode() if isinstance(msg["channel"], bytes) else msg["channel"]
-                    data = msg["data"].decode() if isinstance(msg["data"], bytes) else msg["data"]
-                    try:
-                        session_id = int(channel[len(CHANNEL_PREFIX):])
-                    except ValueError:
-                        continue
-                    self._deliver(session_id, data)
+                    self._on_message(msg["channel"], msg["data"])
             except Exception:  # connection lost: log, back off, resubscribe
+                # Messages published meanwhile are lost for this process; each
+                # connection's sender notices the gap at the next event and
+                # fills it from the event log.
                 log.exception("redis hub listener failed; reconnecting")
                 self._ready.set()
                 time.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
+            finally:
+                if pubsub is not None:
+                    try:
+                        pubsub.close()
+                    except Exception:  # noqa: BLE001 - closing a broken connection
+                        pass
+
+    def _on_message(self, channel, data) -> None:
+        channel = channel.decode() if isinstance(channel, bytes) else channel
+        data = data.decode() if isinstance(data, bytes) else data
+        try:
+            session_id = int(channel[len(CHANNEL_PREFIX):])
+            seq_text, text = data.split("|", 1)
+            seq = int(seq_text) if seq_text else None
+        except ValueError:
+            log.warning("ignoring malformed hub message on %s", channel)
+            return
+        self._deliver(session_id, seq, text)
 
     def close(self) -> None:
         self._stopped = True

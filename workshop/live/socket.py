@@ -1,10 +1,461 @@
-"""The websocket endpoint (flask-sock)."""
+"""The websocket endpoint (flask-sock): ``/ws/sessions/<id>``, one per board.
+
+The protocol is described in ``docs/protocol.md``. This module is a thin face
+like the HTTP views: board changes go through ``workshop.board`` (validate,
+apply, flush), the transaction is committed here and only then published.
+
+Per connection there are two threads (greenlets under gevent):
+
+- the *reader* (the request handler itself) parses frames and applies
+  operations in short transactions;
+- the *sender* drains the connection's hub subscription, which is also its
+  outbox for acks and errors, so exactly one thread writes to the socket.
+  It keeps events in ``seq`` order: a published event that skips ahead is
+  preceded by the missing ones read from the event log, and events already
+  sent are dropped. An ack is written only after the event it acknowledges.
+
+Decisions (see PERFORMANCE.md):
+
+- permessage-deflate is off: simple-websocket accepts whatever the browser
+  offers, and on our small JSON frames compression costs about 2.6× the CPU
+  and 3× the memory for little gain. We strip ``Sec-WebSocket-Extensions``
+  from the upgrade request (``WS_PERMESSAGE_DEFLATE = True`` turns it back on).
+- Pings are sent by the sender when the connection has been idle for
+  ``WS_PING_INTERVAL`` seconds, not by simple-websocket's ``ping_interval``:
+  that one writes from the reader thread, which would make two writers on one
+  socket. A connection that has not answered the previous ping is closed.
+- Frames larger than ``WS_MAX_MESSAGE_SIZE`` close the connection (1009),
+  through simple-websocket's ``max_message_size``.
+"""
 from __future__ import annotations
 
+import json
+import logging
+import socket
+import threading
+import uuid
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, g, request
+from flask_babel import gettext as _
 from flask_sock import Sock
+from simple_websocket import ConnectionClosed
+from wsproto.events import Ping, TextMessage
+from wsproto.utilities import LocalProtocolError
+
+from ..board import Actor, BoardError, apply_operation
+from ..db import db
+from ..models import WorkshopSession
+from ..sessions import participant_for_token
+from ..web.identity import actor_for, participant_token
+from . import catchup
+from .hub import encode
+
+log = logging.getLogger(__name__)
 
 sock = Sock()
 
+ENDPOINT = "__flask_sock.session_socket"
+
+# close codes (4000-4999 are ours; see docs/protocol.md)
+CLOSE_NORMAL = 1000
+CLOSE_GOING_AWAY = 1001
+CLOSE_POLICY = 1008
+CLOSE_NOT_ALLOWED = 4403   # not (or no longer) a member of this session: do not reconnect
+CLOSE_TOO_SLOW = 4408      # the outbox overflowed: reconnect and catch up
+CLOSE_PING_TIMEOUT = 4409  # no answer to a ping
+
+HELLO_TIMEOUT = 15
+READ_POLL = 5
+
+
+def _origin_allowed(origin: str | None) -> bool:
+    """Same host as the request, or listed in WS_ALLOWED_ORIGINS.
+
+    Browsers always send Origin on a websocket upgrade; a request without it
+    comes from a non-browser client, which cross-site hijacking cannot use.
+    """
+    if not origin:
+        return True
+    allowed = current_app.config.get("WS_ALLOWED_ORIGINS") or ()
+    if origin.rstrip("/") in {o.rstrip("/") for o in allowed}:
+        return True
+    try:
+        return urlsplit(origin).netloc.lower() == request.host.lower()
+    except ValueError:
+        return False
+
+
+def _guard_upgrade():
+    """Before the upgrade: refuse with a plain HTTP status so nothing is accepted."""
+    if request.endpoint != ENDPOINT:
+        return None
+    if not _origin_allowed(request.headers.get("Origin")):
+        log.info("websocket refused: foreign origin %r", request.headers.get("Origin"))
+        abort(403)
+    session_id = request.view_args.get("session_id")
+    ws = db.session.get(WorkshopSession, session_id)
+    if ws is None:
+        abort(404)
+    actor = actor_for(ws)
+    if actor is None:
+        abort(403)
+    g.live_actor = actor
+    g.live_token = participant_token(session_id) if actor.kind == "participant" else None
+    g.live_anonymous = bool(ws.anonymous)
+    db.session.remove()  # do not hold a connection (or SQLite's lock) for the socket's lifetime
+    if not current_app.config.get("WS_PERMESSAGE_DEFLATE"):
+        request.environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
+    return None
+
+
+@sock.route("/ws/sessions/<int:session_id>")
+def session_socket(ws, session_id: int):
+    try:
+        LiveConnection(current_app._get_current_object(), ws, session_id, g.live_actor, g.live_token,
+                       g.live_anonymous).run()
+    finally:
+        # End the TCP connection now: Werkzeug's server would otherwise keep it
+        # open for keep-alive and the client would wait for it after a close frame.
+        try:
+            ws.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
 
 def init_app(app) -> None:
+    app.config.setdefault("SOCK_SERVER_OPTIONS", {
+        "max_message_size": app.config.get("WS_MAX_MESSAGE_SIZE", 16 * 1024),
+        "ping_interval": None,  # the sender pings; see the module docstring
+    })
+    app.config.setdefault("WS_CATCHUP_MAX", 500)
+    app.before_request(_guard_upgrade)
     sock.init_app(app)
+    from .presence import init_app as init_presence
+    init_presence(app)
+
+
+class _Stop(Exception):
+    pass
+
+
+class LiveConnection:
+    """One websocket of one session: a reader (this thread) and a sender thread."""
+
+    def __init__(self, app, ws, session_id: int, actor: Actor, token: str | None, anonymous: bool):
+        self.app = app
+        self.ws = ws
+        self.session_id = session_id
+        self.actor = actor
+        self.token = token
+        self.anonymous = anonymous
+        self.conn_id = uuid.uuid4().hex
+        self.hub = app.extensions["hub"]
+        self.presence = app.extensions["presence"]
+        self.ping_interval = float(app.config.get("WS_PING_INTERVAL") or 25)
+        self.catchup_max = int(app.config.get("WS_CATCHUP_MAX") or 500)
+        self.sub = None
+        self.last_sent = 0
+        self.synced = False  # events queued before the first sync are covered by it
+        self.editing = None
+        self.closed = threading.Event()
+
+    # -- reader -------------------------------------------------------------
+
+    def run(self) -> None:
+        # Subscribe before reading anything, so no event committed from now on is missed.
+        self.sub = self.hub.subscribe(self.session_id)
+        sender = None
+        try:
+            first = self.ws.receive(timeout=HELLO_TIMEOUT)
+            if first is None:
+                self._close(CLOSE_POLICY, "hello expected")
+                return
+            frame = self._parse(first)
+            if frame is None or frame.get("type") != "hello":
+                self._send_now(self._error("hello_required", _("The first message must be “hello”.")))
+                self._close(CLOSE_POLICY, "hello expected")
+                return
+            self.sub.put(("sync", frame.get("last_seq"), "hello"))
+            sender = threading.Thread(target=self._sender, name=f"ws-sender-{self.conn_id[:6]}", daemon=True)
+            sender.start()
+            self._set_presence(None, broadcast=True)
+            while not self.closed.is_set():
+                # a bounded wait: simple-websocket can wake us just before it marks
+                # the connection closed, and would then leave us waiting for data
+                data = self.ws.receive(timeout=READ_POLL)
+                if data is None:
+                    continue
+                frame = self._parse(data)
+                if frame is not None:
+                    self._dispatch(frame)
+        except ConnectionClosed:
+            pass
+        finally:
+            self.closed.set()
+            self.sub.put(("stop", None, None))
+            self.sub.close()
+            if sender is not None:
+                sender.join(timeout=5)
+                self._leave_presence()
+            db.session.remove()
+
+    def _parse(self, data):
+        if isinstance(data, bytes):
+            try:
+                data = data.decode("utf-8")
+            except UnicodeDecodeError:
+                data = None
+        try:
+            frame = json.loads(data) if data is not None else None
+        except ValueError:
+            frame = None
+        if not isinstance(frame, dict):
+            self._queue(self._error("malformed", _("A message must be a JSON object.")))
+            return None
+        return frame
+
+    def _dispatch(self, frame: dict) -> None:
+        kind = frame.get("type")
+        if kind == "op":
+            self._on_op(frame)
+        elif kind == "sync":
+            self.sub.put(("sync", frame.get("last_seq"), "sync"))
+        elif kind == "presence":
+            editing = frame.get("editing")
+            if editing is not None and (not isinstance(editing, int) or isinstance(editing, bool) or editing < 1):
+                self._queue(self._error("wrong_type", _("“editing” must be a card id or null."), field="editing"))
+                return
+            if editing != self.editing:
+                self._set_presence(editing, broadcast=True)
+        elif kind == "ping":
+            self._queue(encode({"type": "pong"}))
+        elif kind == "hello":
+            self.sub.put(("sync", frame.get("last_seq"), "hello"))
+        elif not isinstance(kind, str):
+            self._queue(self._error("missing_field", _("The field “%(name)s” is required.", name="type"),
+                                    field="type"))
+        else:
+            self._queue(self._error("unknown_type", _("Unknown message type: %(type)s.", type=kind[:40])))
+
+    def _on_op(self, frame: dict) -> None:
+        op = frame.get("op")
+        op_id = op.get("op_id") if isinstance(op, dict) else None
+        op_id = op_id if isinstance(op_id, str) else None
+        if op is None:
+            self._queue(self._error("missing_field", _("The field “%(name)s” is required.", name="op"),
+                                    field="op"))
+            return
+        if not isinstance(op, dict):
+            self._queue(self._error("wrong_type", _("“op” must be an object."), field="op"))
+            return
+        session = db.session
+        try:
+            if self.token is not None and participant_for_token(session, self.session_id, self.token) is None:
+                session.rollback()
+                self._queue(self._error("removed", _("You are no longer a participant of this session."), op_id))
+                self._queue_close(CLOSE_NOT_ALLOWED, "removed")
+                return
+            result = apply_operation(session, self.session_id, self.actor, op)
+            session.commit()
+        except BoardError as err:
+            session.rollback()
+            self._queue(encode(dict(err.as_dict(_), type="error", op_id=op_id)))
+            return
+        except Exception:
+            session.rollback()
+            log.exception("operation failed in session %s", self.session_id)
+            self._queue(self._error("server_error", _("Something went wrong; the change was not saved."), op_id))
+            return
+        finally:
+            session.remove()
+        if not result.duplicate:
+            event = result.event
+            text = encode(event)
+            self.hub.publish(self.session_id, event)
+            # our own copy first, so the ack below never overtakes its event
+            # (the hub's copy arrives later and is dropped as already sent)
+            self.sub.put((result.seq, text))
+        self.sub.put(("ack", result.seq, encode({"type": "ack", "op_id": result.op_id, "seq": result.seq,
+                                                 "duplicate": result.duplicate})))
+
+    # -- presence -----------------------------------------------------------
+
+    def _presence_entry(self) -> dict:
+        name = None if self.anonymous else self.actor.name
+        return {"kind": self.actor.kind, "id": self.actor.id, "name": name, "editing": self.editing}
+
+    def _set_presence(self, editing, broadcast: bool) -> None:
+        self.editing = editing
+        try:
+            self.presence.set(self.session_id, self.conn_id, self._presence_entry())
+            if broadcast:
+                self._broadcast_presence()
+        except Exception:  # presence is a nicety: never drop a connection over it
+            log.exception("presence update failed")
+
+    def _leave_presence(self) -> None:
+        try:
+            self.presence.remove(self.session_id, self.conn_id)
+            self._broadcast_presence()
+        except Exception:
+            log.exception("presence removal failed")
+
+    def _broadcast_presence(self) -> None:
+        self.hub.publish(self.session_id, {"type": "presence", "people": self.presence.people(self.session_id)})
+
+    # -- outbox -------------------------------------------------------------
+
+    def _error(self, code: str, message: str, op_id: str | None = None, field: str | None = None) -> str:
+        frame = {"type": "error", "code": code, "message": message, "op_id": op_id}
+        if field:
+            frame["field"] = field
+        return encode(frame)
+
+    def _queue(self, text: str) -> None:
+        self.sub.put(("send", None, text))
+
+    def _queue_close(self, code: int, reason: str) -> None:
+        self.sub.put(("close", code, reason))
+
+    def _send_now(self, text: str) -> None:
+        """Only before the sender starts (it is then the one writer)."""
+        self._write(text)
+
+    def _close(self, code: int, reason: str) -> None:
+        self.closed.set()
+        try:
+            self.ws.close(reason=code, message=reason)
+        except (ConnectionClosed, OSError, LocalProtocolError):
+            pass
+        self.ws.event.set()  # wake the reader
+
+    def _write(self, text: str) -> None:
+        if not self.ws.connected:
+            raise ConnectionClosed(self.ws.close_reason, self.ws.close_message)
+        # sendall: simple-websocket's ws.send uses socket.send, which may write
+        # only part of a large frame (a snapshot) to a slow client under gevent
+        self.ws.sock.sendall(self.ws.ws.send(TextMessage(data=text)))
+
+    # -- sender -------------------------------------------------------------
+
+    def _sender(self) -> None:
+        try:
+            with self.app.app_context():
+                self._send_loop()
+        except (ConnectionClosed, OSError, LocalProtocolError, _Stop):
+            pass
+        except Exception:
+            log.exception("websocket sender failed in session %s", self.session_id)
+        finally:
+            self.closed.set()
+            if self.ws.connected:
+                self._close(CLOSE_GOING_AWAY, "closing")
+
+    def _send_loop(self) -> None:
+        awaiting_pong = False
+        while not self.closed.is_set():
+            item = self.sub.get(timeout=self.ping_interval)
+            if self.sub.overflowed:
+                self._close(CLOSE_TOO_SLOW, "too slow: reconnect and catch up")
+                return
+            if item is None:  # idle: ping, refresh presence, re-check membership
+                if awaiting_pong and not self.ws.pong_received:
+                    self._close(CLOSE_PING_TIMEOUT, "ping timeout")
+                    return
+                self.ws.pong_received = False
+                awaiting_pong = True
+                self.ws.sock.sendall(self.ws.ws.send(Ping()))
+                self._idle_checks()
+                continue
+            awaiting_pong = False
+            if len(item) == 2:
+                self._send_event(*item)
+                continue
+            kind, value, extra = item
+            if kind == "send":
+                self._write(extra)
+            elif kind == "ack":
+                if value > self.last_sent:
+                    self._fill(value)
+                self._write(extra)
+            elif kind == "sync":
+                self._sync(value)
+            elif kind == "close":
+                self._close(value, extra)
+                return
+            elif kind == "stop":
+                return
+
+    def _send_event(self, seq: int | None, text: str) -> None:
+        if seq is None:  # presence and other unordered frames
+            self._write(text)
+            return
+        if not self.synced or seq <= self.last_sent:
+            return  # already sent (our own copy, or filled from the log)
+        if seq > self.last_sent + 1:
+            self._fill(seq - 1)
+        self._write(text)
+        self.last_sent = seq
+
+    def _fill(self, upto: int) -> None:
+        """Send the events between the last one sent and ``upto`` from the log."""
+        try:
+            if upto - self.last_sent > self.catchup_max:
+                self._send_snapshot()
+                return
+            for seq, text in catchup.events_between(db.session, self.session_id, self.last_sent, upto):
+                self._write(text)
+                self.last_sent = seq
+        finally:
+            db.session.remove()
+
+    def _sync(self, last_seq) -> None:
+        """Answer hello/sync: the events after ``last_seq``, or a snapshot; then ``synced``."""
+        session = db.session
+        try:
+            current = catchup.current_seq(session, self.session_id)
+            if current is None:
+                self._close(CLOSE_NOT_ALLOWED, "session deleted")
+                raise _Stop
+            valid = isinstance(last_seq, int) and not isinstance(last_seq, bool) and 0 <= last_seq <= current
+            if not valid or current - last_seq > self.catchup_max:
+                self._send_snapshot()
+            else:
+                for seq, text in catchup.events_between(session, self.session_id, last_seq, current):
+                    self._write(text)
+                self.last_sent = max(self.last_sent, current)
+            self.synced = True
+            self._write(encode({"type": "synced", "seq": self.last_sent,
+                                "presence": self.presence.people(self.session_id)}))
+        finally:
+            session.remove()
+
+    def _send_snapshot(self) -> None:
+        session = db.session
+        try:
+            if session.get_bind().dialect.name == "postgresql":
+                # one consistent view: the snapshot's seq matches its cards exactly
+                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            message = catchup.snapshot_message(session, self.session_id, self.actor)
+            session.rollback()
+        finally:
+            session.remove()
+        if message is None:
+            self._close(CLOSE_NOT_ALLOWED, "session deleted")
+            raise _Stop
+        self._write(encode(message))
+        self.last_sent = message["seq"]
+
+    def _idle_checks(self) -> None:
+        self._set_presence(self.editing, broadcast=False)
+        if self.token is None:
+            return
+        try:
+            member = participant_for_token(db.session, self.session_id, self.token) is not None
+        finally:
+            db.session.remove()
+        if not member:
+            self._write(self._error("removed", _("You are no longer a participant of this session.")))
+            self._close(CLOSE_NOT_ALLOWED, "removed")
+            raise _Stop

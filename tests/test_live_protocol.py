@@ -1,0 +1,253 @@
+"""The websocket protocol against a real running server and real websocket clients."""
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from websockets.exceptions import InvalidStatus
+
+from tests.conftest import join, login
+from tests.live_server import LiveServer, WsClient, http_client, session_cookie
+
+
+@pytest.fixture
+def live(app):
+    with LiveServer(app) as server:
+        yield server
+
+
+@pytest.fixture
+def board(app, live, facilitator, make_session):
+    """A session from a formula; a logged-in facilitator and two joined participants (cookies)."""
+    session_id, code = make_session(facilitator, formula="ontwerp")
+    fac = http_client(app)
+    login(fac)
+    people = []
+    for name in ("Piet", "Anna"):
+        c = http_client(app)
+        join(c, code, name)
+        people.append(session_cookie(c))
+    with WsClient(live.ws_url(session_id), session_cookie(fac), last_seq=None) as probe:
+        snap = probe.frames[0]
+    assert snap["type"] == "snapshot"
+    snapshot = snap["snapshot"]
+    return {
+        "id": session_id, "code": code, "facilitator": session_cookie(fac), "participants": people,
+        "phases": [p["id"] for p in snapshot["phases"]], "lanes": [lane["id"] for lane in snapshot["lanes"]],
+        "snapshot": snapshot, "url": live.ws_url(session_id),
+    }
+
+
+def connect(board, who=0, **kw) -> WsClient:
+    cookie = board["facilitator"] if who == "f" else board["participants"][who]
+    return WsClient(board["url"], cookie, **kw)
+
+
+def test_hello_answers_with_a_snapshot_or_nothing_missed(board):
+    with connect(board, 0, last_seq=None) as c:
+        assert [f["type"] for f in c.frames][:1] == ["snapshot"]
+        assert c.synced["seq"] == board["snapshot"]["seq"]
+    with connect(board, 0, last_seq=board["snapshot"]["seq"]) as c:
+        assert c.frames[-1]["type"] == "synced"
+        assert not c.events()
+
+
+def test_an_operation_is_acknowledged_and_broadcast_to_everyone_in_order(board):
+    with connect(board, "f") as f, connect(board, 0) as p, connect(board, 1) as a:
+        phase, lane = board["phases"][0], board["lanes"][2]
+        op_id = p.op("card.add", phase_id=phase, lane_id=lane, title="Track & Trace", statement="Ik zie de voortgang.")
+        # the sender sees its own event before the ack
+        event = p.wait_for(lambda fr: fr["type"] == "event")
+        ack = p.reply_to(op_id)
+        assert ack == {"type": "ack", "op_id": op_id, "seq": event["seq"], "duplicate": False}
+        assert p.frames.index(event) < p.frames.index(ack)
+        for other in (f, a):
+            got = other.wait_for(lambda fr: fr["type"] == "event")
+            assert got["event"] == "card.add" and got["data"]["card"]["title"] == "Track & Trace"
+            assert got["op_id"] == op_id and got["seq"] == ack["seq"]
+
+
+def test_all_clients_see_the_same_order_of_many_operations(board):
+    clients = [connect(board, "f"), connect(board, 0), connect(board, 1)]
+    try:
+        phase, lane = board["phases"][0], board["lanes"][2]
+        for i in range(10):
+            for c in clients:
+                c.op("card.add", phase_id=phase, lane_id=lane, title=f"{c} {i}")
+        last = board["snapshot"]["seq"] + 30
+        for c in clients:
+            c.wait_seq(last)
+        seqs = [[e["seq"] for e in c.events()] for c in clients]
+        assert seqs[0] == list(range(board["snapshot"]["seq"] + 1, last + 1))
+        assert seqs[0] == seqs[1] == seqs[2]
+        assert [e["op_id"] for e in clients[0].events()] == [e["op_id"] for e in clients[2].events()]
+    finally:
+        for c in clients:
+            c.close()
+
+
+@pytest.mark.parametrize("frame, code", [
+    ("{not json", "malformed"),
+    ("[1, 2]", "malformed"),
+    (json.dumps({"type": "shout"}), "unknown_type"),
+    (json.dumps({"hello": 1}), "missing_field"),
+    (json.dumps({"type": "op"}), "missing_field"),
+    (json.dumps({"type": "op", "op": "card.add"}), "wrong_type"),
+    (json.dumps({"type": "op", "op": {"type": "card.fly", "op_id": "x1"}}), "unknown_type"),
+])
+def test_bad_frames_get_an_error_frame_and_the_connection_stays_usable(board, frame, code):
+    with connect(board, 0) as c:
+        c.send(frame)
+        err = c.wait_for(lambda f: f["type"] == "error")
+        assert err["code"] == code and err["message"]
+        c.apply("card.add", phase_id=board["phases"][0], lane_id=board["lanes"][2], title="Nog steeds verbonden")
+
+
+def test_invalid_operations_get_an_error_with_the_op_id_and_change_nothing(board, app, facilitator, make_session):
+    other_id, _ = make_session(facilitator, title="Andere sessie", formula="ontwerp")
+    fac_other = WsClient(board["url"].rsplit("/", 1)[0] + f"/{other_id}", board["facilitator"], last_seq=None)
+    other_snapshot = fac_other.frames[0]["snapshot"]
+    reply = fac_other.apply("card.add", phase_id=other_snapshot["phases"][0]["id"],
+                            lane_id=other_snapshot["lanes"][0]["id"], title="Elders")
+    foreign_card = fac_other.wait_for(lambda f: f["type"] == "event" and f["seq"] == reply["seq"], 1) \
+        if not fac_other.events() else fac_other.events()[-1]
+    foreign_card_id = foreign_card["data"]["card"]["id"]
+    fac_other.close()
+
+    phase, lane = board["phases"][0], board["lanes"][2]
+    cases = [
+        ({"phase_id": phase, "lane_id": lane}, "missing_field"),                         # no title
+        ({"phase_id": "een", "lane_id": lane, "title": "x"}, "wrong_type"),
+        ({"phase_id": phase, "lane_id": lane, "title": "x" * 201}, "too_long"),
+        ({"phase_id": phase, "lane_id": lane, "title": "x", "channels": ["duif"]}, "unknown_channel"),
+        ({"phase_id": other_snapshot["phases"][0]["id"], "lane_id": lane, "title": "x"}, "unknown_phase"),
+    ]
+    with connect(board, 0) as c, connect(board, 1) as watcher:
+        for fields, code in cases:
+            op_id = c.op("card.add", **fields)
+            err = c.reply_to(op_id)
+            assert err["type"] == "error" and err["code"] == code, (fields, err)
+            assert err["op_id"] == op_id and err["message"]
+        op_id = c.op("card.update", id=foreign_card_id, title="Overgenomen")
+        err = c.reply_to(op_id)
+        assert err["code"] == "unknown_card"
+        # nothing was broadcast for any of them
+        c.apply("card.add", phase_id=phase, lane_id=lane, title="Geldig")
+        first = watcher.wait_for(lambda f: f["type"] == "event")
+        assert first["data"]["card"]["title"] == "Geldig"
+
+
+def test_a_repeated_operation_id_is_applied_once(board):
+    with connect(board, 0) as c, connect(board, 1) as watcher:
+        fields = {"phase_id": board["phases"][0], "lane_id": board["lanes"][2], "title": "Eén keer"}
+        op_id = str(uuid.uuid4())
+        first = c.apply("card.add", op_id=op_id, **fields)
+        again = c.apply("card.add", op_id=op_id, **fields)
+        assert again["duplicate"] is True and again["seq"] == first["seq"]
+        c.apply("card.add", phase_id=fields["phase_id"], lane_id=fields["lane_id"], title="Daarna")
+        watcher.wait_seq(first["seq"] + 1)
+        titles = [e["data"]["card"]["title"] for e in watcher.events()]
+        assert titles == ["Eén keer", "Daarna"]
+
+
+def test_a_client_that_was_away_catches_up_on_what_it_missed(board):
+    phase, lane = board["phases"][0], board["lanes"][2]
+    with connect(board, "f") as f:
+        away = connect(board, 0)
+        f.apply("card.add", phase_id=phase, lane_id=lane, title="Gezien")
+        away.wait_for(lambda fr: fr["type"] == "event")
+        last_seen = away.seq
+        away.close()  # the laptop sleeps
+        acks = [f.apply("card.add", phase_id=phase, lane_id=lane, title=f"Gemist {i}") for i in range(3)]
+        back = connect(board, 0, last_seq=last_seen)
+        missed = back.events()
+        assert [e["seq"] for e in missed] == [a["seq"] for a in acks]
+        assert [e["data"]["card"]["title"] for e in missed] == ["Gemist 0", "Gemist 1", "Gemist 2"]
+        # and it stays live afterwards
+        f.apply("card.add", phase_id=phase, lane_id=lane, title="Live")
+        assert back.wait_for(lambda fr: fr["type"] == "event")["data"]["card"]["title"] == "Live"
+        back.close()
+
+
+def test_a_client_far_behind_or_ahead_gets_a_full_snapshot(board, app):
+    app.config["WS_CATCHUP_MAX"] = 3
+    phase, lane = board["phases"][0], board["lanes"][2]
+    with connect(board, "f") as f:
+        start = f.seq
+        for i in range(5):
+            f.apply("card.add", phase_id=phase, lane_id=lane, title=f"Kaart {i}")
+    with connect(board, 0, last_seq=start) as behind:
+        snap = behind.frames[0]
+        assert snap["type"] == "snapshot" and snap["seq"] == start + 5
+        assert {c["title"] for c in snap["snapshot"]["cards"]} >= {f"Kaart {i}" for i in range(5)}
+    with connect(board, 0, last_seq=start + 99) as ahead:
+        assert ahead.frames[0]["type"] == "snapshot"
+
+
+def test_a_foreign_origin_is_refused_before_the_upgrade(board):
+    with pytest.raises(InvalidStatus) as exc:
+        connect(board, 0, origin="https://evil.example")
+    assert exc.value.response.status_code == 403
+    # the page's own origin is fine
+    host = board["url"].split("/")[2]
+    with connect(board, 0, origin=f"http://{host}") as c:
+        assert c.synced
+
+
+def test_without_a_login_or_a_participant_token_the_upgrade_is_refused(board, app, facilitator, make_session):
+    with pytest.raises(InvalidStatus) as exc:
+        WsClient(board["url"])
+    assert exc.value.response.status_code == 403
+    # a participant of another session is refused too
+    _, other_code = make_session(facilitator, title="Andere sessie")
+    stranger = http_client(app)
+    join(stranger, other_code, "Vreemde")
+    with pytest.raises(InvalidStatus) as exc:
+        WsClient(board["url"], session_cookie(stranger))
+    assert exc.value.response.status_code == 403
+
+
+def test_a_removed_participant_is_disconnected_at_the_next_operation(board, app):
+    from workshop.db import db
+    from workshop.models import Participant
+
+    with connect(board, 0) as c:
+        with app.app_context():
+            p = db.session.query(Participant).filter_by(session_id=board["id"], display_name="Piet").one()
+            p.removed_at = p.created_at
+            db.session.commit()
+            db.session.remove()
+        op_id = c.op("card.add", phase_id=board["phases"][0], lane_id=board["lanes"][2], title="Te laat")
+        err = c.reply_to(op_id)
+        assert err["code"] == "removed"
+        from websockets.exceptions import ConnectionClosed
+        with pytest.raises(ConnectionClosed) as exc:
+            c.wait_for(lambda f: False, timeout=5)
+        assert exc.value.rcvd.code == 4403
+
+
+def test_an_oversized_frame_closes_the_connection(board, app):
+    from websockets.exceptions import ConnectionClosed
+
+    with connect(board, 0) as c:
+        c.send(json.dumps({"type": "op", "op": {"type": "card.add", "title": "x" * (20 * 1024)}}))
+        with pytest.raises(ConnectionClosed) as exc:
+            c.wait_for(lambda f: False, timeout=5)
+        assert exc.value.rcvd.code == 1009
+
+
+def test_presence_lists_who_is_here_and_what_they_edit(board):
+    with connect(board, "f") as f:
+        p = connect(board, 0)
+        people = f.wait_for(lambda fr: fr["type"] == "presence" and len(fr["people"]) == 2)["people"]
+        assert {x["name"] for x in people} == {"Fien Facilitator", "Piet"}
+        card = f.apply("card.add", phase_id=board["phases"][0], lane_id=board["lanes"][2], title="Samen")
+        card_id = f.events()[-1]["data"]["card"]["id"] if f.events() else None
+        card_id = card_id or f.wait_for(lambda fr: fr["type"] == "event" and fr["seq"] == card["seq"])["data"]["card"]["id"]
+        p.send({"type": "presence", "editing": card_id})
+        people = f.wait_for(lambda fr: fr["type"] == "presence" and any(x["editing"] == card_id for x in fr["people"]))["people"]
+        assert [x["name"] for x in people if x["editing"] == card_id] == ["Piet"]
+        p.close()
+        people = f.wait_for(lambda fr: fr["type"] == "presence" and len(fr["people"]) == 1)["people"]
+        assert people[0]["kind"] == "facilitator"
