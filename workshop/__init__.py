@@ -51,8 +51,16 @@ def _init_i18n(app: Flask) -> None:
 
 
 def _init_security(app: Flask) -> None:
+    from .web.ratelimit import init_app as init_ratelimit
     from .web.security import init_app
     init_app(app)
+    init_ratelimit(app)
+    if app.config.get("TRUST_PROXY"):
+        # behind nginx: X-Forwarded-For/-Proto/-Host from one proxy make
+        # request.is_secure and request.remote_addr (rate limits) right
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        n = int(app.config["TRUST_PROXY"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
 
 
 def _init_hub(app: Flask) -> None:

@@ -51,6 +51,9 @@ class Config:
     WS_ALLOWED_ORIGINS: tuple[str, ...] = ()
     # participants' names are anonymised this many days after a session closes
     RETENTION_DAYS = 90
+    # number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted (0: none)
+    TRUST_PROXY = 0
+    RATELIMIT_ENABLED = True
 
     @classmethod
     def from_env(cls, instance_path: str) -> dict:
@@ -66,6 +69,8 @@ class Config:
         if os.environ.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true", "yes"):
             conf["SESSION_COOKIE_SECURE"] = True
             conf["REMEMBER_COOKIE_SECURE"] = True
+        if os.environ.get("TRUST_PROXY", "").isdigit():
+            conf["TRUST_PROXY"] = int(os.environ["TRUST_PROXY"])
         if os.environ.get("RETENTION_DAYS"):
             conf["RETENTION_DAYS"] = int(os.environ["RETENTION_DAYS"])
         return conf

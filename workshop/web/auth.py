@@ -13,6 +13,7 @@ from ..board import BoardError
 from ..db import db
 from ..models import Facilitator
 from .forms import ConfirmForm, LoginForm, RegisterForm
+from .ratelimit import client_address, limiter, too_many
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -51,11 +52,19 @@ def login():
         return redirect(url_for("dashboard.index"))
     form = LoginForm()
     if form.validate_on_submit():
+        # failed attempts are limited per address and per account (docs/security.md)
+        account = (form.email.data or "").strip().casefold()
+        for scope, who in (("login_ip", client_address()), ("login_account", account)):
+            verdict = limiter().check(scope, who)
+            if not verdict.allowed:
+                return too_many(verdict, "auth/login.html", form=form, registration_open=registration_open())
         facilitator = accounts.authenticate(db.session, form.email.data, form.password.data)
         if facilitator is not None:
             db.session.commit()
             login_user(facilitator, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")))
+        limiter().fail("login_ip", client_address())
+        limiter().fail("login_account", account)
         flash(_("Unknown e-mail address or wrong password."), "error")
     status = 400 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form, registration_open=registration_open()), status

@@ -9,6 +9,7 @@ from ..db import db
 from ..sessions import find_by_code, format_code, join_session, normalise_code
 from .forms import CodeForm, JoinForm
 from .identity import actor_for, remember_participant
+from .ratelimit import client_address, limiter, too_many
 
 bp = Blueprint("pages", __name__)
 
@@ -17,9 +18,15 @@ bp = Blueprint("pages", __name__)
 def home():
     form = CodeForm()
     if form.validate_on_submit():
+        # unknown codes are limited per address so codes cannot be guessed (docs/security.md)
+        verdict = limiter().check("join_ip", client_address())
+        if not verdict.allowed:
+            return too_many(verdict, "home.html", form=form)
         ws = find_by_code(db.session, form.code.data)
         if ws is not None and ws.status != "closed":
             return redirect(url_for("pages.join", code=ws.join_code))
+        if ws is None:
+            limiter().fail("join_ip", client_address())
         flash(_("No open session has this code. Check the code and try again."), "error")
         return render_template("home.html", form=form), 404
     return render_template("home.html", form=form)
@@ -27,8 +34,12 @@ def home():
 
 @bp.route("/j/<code>", methods=["GET", "POST"])
 def join(code: str):
+    verdict = limiter().check("join_ip", client_address())
+    if not verdict.allowed:
+        return too_many(verdict, "error.html", title=_("Too many attempts"), message="")
     ws = find_by_code(db.session, code)
     if ws is None:
+        limiter().fail("join_ip", client_address())
         abort(404)
     if normalise_code(code) != code:
         return redirect(url_for("pages.join", code=ws.join_code))

@@ -1,0 +1,159 @@
+"""Rate limits on guessing: failed logins and join-code misses.
+
+Fixed-window counters keyed by (scope, who). Only *failures* are counted, so a
+facilitator who types their password right, or a participant who types a valid
+code, is never slowed down; a guesser is refused with 429 once the window's
+budget is spent. Counters live in the process (one server) or in Redis when
+``REDIS_URL`` is set (several processes share one budget).
+
+The numbers and the guessing odds they give are in docs/security.md.
+"""
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass
+
+from flask import current_app, request
+
+# scope -> (failures allowed per window, window in seconds)
+DEFAULT_LIMITS = {
+    "login_ip": (10, 15 * 60),       # failed logins per client address
+    "login_account": (10, 15 * 60),  # failed logins per e-mail address, from anywhere
+    "join_ip": (10, 10 * 60),        # unknown join codes per client address
+}
+
+
+@dataclass
+class Verdict:
+    allowed: bool
+    retry_after: int  # seconds until the current window ends (0 when allowed)
+
+    @property
+    def minutes(self) -> int:
+        return max(1, math.ceil(self.retry_after / 60))
+
+
+class MemoryStorage:
+    """Counters in this process; enough for one server (SQLite on a laptop)."""
+
+    def __init__(self, clock=time.time):
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._counts: dict[str, tuple[int, int]] = {}  # key -> (window index, count)
+
+    def get(self, key: str, window: int) -> int:
+        idx = int(self.clock() // window)
+        with self._lock:
+            w, n = self._counts.get(key, (idx, 0))
+            return n if w == idx else 0
+
+    def incr(self, key: str, window: int) -> int:
+        idx = int(self.clock() // window)
+        with self._lock:
+            w, n = self._counts.get(key, (idx, 0))
+            n = n + 1 if w == idx else 1
+            self._counts[key] = (idx, n)
+            if len(self._counts) > 100_000:  # drop stale windows so memory stays bounded
+                self._counts = {k: v for k, v in self._counts.items() if v[0] == idx}
+            return n
+
+    def reset(self, key: str) -> None:
+        with self._lock:
+            self._counts.pop(key, None)
+
+    def seconds_left(self, window: int) -> int:
+        now = self.clock()
+        return int(window - (now % window)) or window
+
+
+class RedisStorage:
+    """Counters shared by every process through Redis (INCR + EXPIRE per window)."""
+
+    def __init__(self, url: str, prefix: str = "workshop:ratelimit:", clock=time.time):
+        import redis
+
+        self.redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self.prefix = prefix
+        self.clock = clock
+
+    def _key(self, key: str, window: int) -> str:
+        return f"{self.prefix}{key}:{int(self.clock() // window)}"
+
+    def get(self, key: str, window: int) -> int:
+        return int(self.redis.get(self._key(key, window)) or 0)
+
+    def incr(self, key: str, window: int) -> int:
+        k = self._key(key, window)
+        pipe = self.redis.pipeline()
+        pipe.incr(k)
+        pipe.expire(k, window + 5)
+        return int(pipe.execute()[0])
+
+    def reset(self, key: str) -> None:
+        for k in self.redis.scan_iter(f"{self.prefix}{key}:*"):
+            self.redis.delete(k)
+
+    def seconds_left(self, window: int) -> int:
+        now = self.clock()
+        return int(window - (now % window)) or window
+
+
+class RateLimiter:
+    def __init__(self, storage, limits: dict[str, tuple[int, int]], enabled: bool = True):
+        self.storage = storage
+        self.limits = dict(limits)
+        self.enabled = enabled
+
+    def check(self, scope: str, who: str) -> Verdict:
+        """May ``who`` try again? Does not count anything."""
+        limit, window = self.limits[scope]
+        if not self.enabled:
+            return Verdict(True, 0)
+        try:
+            used = self.storage.get(f"{scope}:{who}", window)
+        except Exception:  # noqa: BLE001 - Redis down: fail open rather than lock everyone out
+            current_app.logger.exception("rate limit storage unavailable")
+            return Verdict(True, 0)
+        if used >= limit:
+            return Verdict(False, self.storage.seconds_left(window))
+        return Verdict(True, 0)
+
+    def fail(self, scope: str, who: str) -> None:
+        """Count one failed attempt."""
+        if not self.enabled:
+            return
+        _, window = self.limits[scope]
+        try:
+            self.storage.incr(f"{scope}:{who}", window)
+        except Exception:  # noqa: BLE001
+            current_app.logger.exception("rate limit storage unavailable")
+
+
+def init_app(app) -> None:
+    limits = dict(DEFAULT_LIMITS)
+    limits.update(app.config.get("RATELIMITS") or {})
+    url = app.config.get("RATELIMIT_STORAGE_URL") or app.config.get("REDIS_URL")
+    storage = RedisStorage(url) if url else MemoryStorage()
+    app.extensions["ratelimit"] = RateLimiter(storage, limits, enabled=app.config.get("RATELIMIT_ENABLED", True))
+
+
+def limiter() -> RateLimiter:
+    return current_app.extensions["ratelimit"]
+
+
+def client_address() -> str:
+    """The client's address; behind a trusted proxy ProxyFix has already put the real one here."""
+    return request.remote_addr or "unknown"
+
+
+def too_many(verdict: Verdict, template: str, status: int = 429, **context):
+    """A 429 page with the reason in plain language and a Retry-After header."""
+    from flask import flash, render_template
+    from flask_babel import gettext as _
+
+    flash(_("Too many attempts. Wait %(minutes)d minutes and try again.", minutes=verdict.minutes), "error")
+    response = current_app.make_response((render_template(template, **context), status))
+    response.headers["Retry-After"] = str(verdict.retry_after)
+    return response
