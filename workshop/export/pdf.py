@@ -344,6 +344,8 @@ class Layout:
                     for card in cells.get((ph["id"], lane["id"]), []):
                         block = self.card_block(card, col_w - 2 * 4 - 8 - 5, show_author)
                         q.append((card, block, block.height + 10))
+                        if len(q) % 16 == 0:
+                            self.tick()
                     queues.append(q)
                 self._grid_row(section, lane, HexColor(fill), HexColor(tint), queues, xs, col_w, lane_w, heads)
                 self.tick()

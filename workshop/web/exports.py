@@ -12,7 +12,9 @@ from wtforms import RadioField
 
 from ..board import BoardError
 from ..db import db
-from ..export import document, files
+from ..export import document, files, pdf
+from ..export.fonts import register_fonts
+from ..export.report import build_report
 from ..sessions import format_code
 from .identity import require_session
 
@@ -33,31 +35,39 @@ def _download(data: bytes, mimetype: str, name: str) -> Response:
     return response
 
 
-def _cooperative_tick():
-    """Under gevent a long render yields between pages and grid rows, so other sessions' sockets stay live."""
+def _render_off_the_hub(report: dict, size: str) -> bytes:
+    """Under gevent, draw the PDF in a real thread of gevent's pool.
+
+    Rendering is pure CPU (the report dict is read before, in this greenlet); in a
+    thread it shares the interpreter with the hub every few milliseconds instead of
+    holding it for the whole render, so other sessions' live boards keep moving.
+    """
     try:
-        from gevent import monkey, sleep
+        from gevent import get_hub, monkey
     except ImportError:  # pragma: no cover
-        return None
-    return (lambda: sleep(0)) if monkey.is_module_patched("socket") else None
+        return pdf.render_pdf(report, pagesize=size)
+    if not monkey.is_module_patched("socket"):
+        return pdf.render_pdf(report, pagesize=size)
+    register_fonts()  # once, here, so no thread registers fonts concurrently
+    return get_hub().threadpool.apply(pdf.render_pdf, (report,), {"pagesize": size})
 
 
 @bp.route("/s/<int:session_id>/export.pdf")
-def pdf(session_id: int):
+def pdf_download(session_id: int):
     ws = _facilitator_session(session_id)
     size = "A4" if request.args.get("size", "").lower() == "a4" else "A3"
-    data = files.pdf_bytes(db.session, ws, size=size, tick=_cooperative_tick())
+    data = _render_off_the_hub(build_report(db.session, ws), size)
     return _download(data, "application/pdf", files.filename(ws, "pdf"))
 
 
 @bp.route("/s/<int:session_id>/export.json")
-def json(session_id: int):
+def json_download(session_id: int):
     ws = _facilitator_session(session_id)
     return _download(files.json_bytes(db.session, ws), "application/json", files.filename(ws, "json"))
 
 
 @bp.route("/s/<int:session_id>/export.csv")
-def csv(session_id: int):
+def csv_download(session_id: int):
     ws = _facilitator_session(session_id)
     return _download(files.csv_bytes(db.session, ws), "text/csv; charset=utf-8", files.filename(ws, "csv"))
 
