@@ -19,7 +19,7 @@ install-test: $(BIN)/python
 	$(MAKE) translations
 
 translations:
-	$(BIN)/pybabel compile -q -d workshop/translations
+	$(BIN)/pybabel compile -d workshop/translations --statistics 2>&1 | tail -1
 
 # Install, migrate, seed and serve on http://127.0.0.1:5000 with SQLite.
 run: install
