@@ -11,7 +11,7 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import PASSWORD, join, login, make_test_app
+from conftest import PASSWORD, join, login, make_test_app
 from workshop.db import db as database
 from workshop.models import Card, LibraryEntry, Template, WorkshopSession
 from workshop.sessions import JOIN_ALPHABET
