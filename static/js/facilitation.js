@@ -362,7 +362,8 @@ function renderVoteStatus() {
     const ranked = Object.entries(counts).map(([id, n]) => [S().cards.find(c => String(c.id) === id), n])
       .filter(([c]) => c).sort((a, b) => b[1] - a[1]).slice(0, 5);
     const ol = el('ol', {class: 'ranking'});
-    for (const [c, n] of ranked) ol.append(el('li', {}, el('span', {class: 'rank-title', text: c.title}), ' ', el('span', {class: 'rank-votes', text: t('%(n)s votes', {n})})));
+    ranked.forEach(([c, n], i) => ol.append(el('li', {}, el('span', {class: 'rank-no', 'aria-hidden': 'true', text: `${i + 1}.`}), ' ',
+      el('span', {class: 'rank-title', text: c.title}), ' ', el('span', {class: 'rank-votes', text: t('%(n)s votes', {n})}))));
     if (ranked.length) parts.push(ol);
     else parts.push(el('span', {class: 'muted', text: t('No votes were placed.')}));
   }
@@ -376,7 +377,7 @@ function voteControl({node, card}) {
   if (v.status === 'revealed' || v.status === 'closed') {
     const n = counts[String(card.id)] || 0;
     node.classList.toggle('has-votes', n > 0);
-    node.append(el('div', {class: 'vote-badge', 'aria-label': t('%(n)s votes', {n}), text: String(n)}));
+    if (n > 0) node.append(el('div', {class: 'vote-badge', 'aria-label': t('%(n)s votes', {n}), text: String(n)}));
     return;
   }
   if (v.status !== 'open' || cfg.me.kind !== 'participant') return;

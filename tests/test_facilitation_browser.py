@@ -1,0 +1,181 @@
+"""A whole pressure-cooker session in Chromium: template → rounds → cards → dot voting → template → new session."""
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from conftest import PASSWORD
+from live_server import LiveServer
+
+pytestmark = pytest.mark.browser
+
+SHOTS_DIR = os.environ.get("SCREENSHOT_DIR")  # e.g. docs/screenshots, to refresh the documented views
+VIEWPORT = {"width": 1600, "height": 1000}
+
+
+def _login(page, base):
+    page.goto(f"{base}/login")
+    page.fill("#email", "fien@gemeente.nl")
+    page.fill("#password", PASSWORD)
+    page.click("form button[type=submit]")
+    page.wait_for_url(f"{base}/dashboard")
+
+
+def _eventually(page, locator, timeout=4000):
+    """Wait for something another browser caused; reload once if the live layer is not there yet."""
+    try:
+        locator.first.wait_for(timeout=timeout)
+    except Exception:  # noqa: BLE001 - the HTTP-only fallback shows it after a reload
+        page.reload()
+        locator.first.wait_for(timeout=timeout)
+
+
+def _shape(snap):
+    phases = sorted(snap["phases"], key=lambda p: p["position"])
+    lanes = sorted(snap["lanes"], key=lambda lane: lane["position"])
+    pidx = {p["id"]: i for i, p in enumerate(phases)}
+    lidx = {lane["id"]: i for i, lane in enumerate(lanes)}
+    return ([(p["current_name"], p["desired_name"]) for p in phases], [(lane["kind"], lane["name"]) for lane in lanes],
+            sorted((pidx[c["phase_id"]], lidx[c["lane_id"]], c["title"]) for c in snap["cards"]))
+
+
+def test_whole_session_in_chromium(app, chromium, facilitator, tmp_path):
+    SHOTS = Path(SHOTS_DIR) if SHOTS_DIR else tmp_path
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with LiveServer(app) as server:
+        base = server.url
+        fctx = chromium.new_context(viewport=VIEWPORT, locale="nl-NL")
+        fac = fctx.new_page()
+        errors = []
+        fac.on("pageerror", lambda e: errors.append(str(e)))
+        fac.on("dialog", lambda d: d.accept())
+        _login(fac, base)
+
+        # 1. from the Ontwikkelformule template
+        fac.goto(f"{base}/templates")
+        fac.locator(".template-card", has=fac.locator("h2", has_text="Ontwikkelformule")) \
+            .get_by_role("link", name=re.compile("Start")).click()
+        fac.fill("#title", "Omgevingsvergunning – sessie 1")
+        fac.click("main form button[type=submit]")
+        fac.wait_for_url(re.compile(r"/s/\d+$"))
+        sid = int(fac.url.rstrip("/").split("/")[-1])
+        code = fac.locator("#join-code").inner_text().replace("-", "")
+        expect(fac.locator("#round-label")).to_have_text("Welkom en doel van de sessie")
+
+        # 2. three participants join
+        people = []
+        for name in ("Anna", "Bram", "Chris"):
+            ctx = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="nl-NL")
+            page = ctx.new_page()
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(f"{base}/j/{code}")
+            page.fill("#display_name", name)
+            page.click("main form button[type=submit]")
+            page.wait_for_url(re.compile(rf"/s/{sid}$"))
+            people.append(page)
+
+        # 3. two timed rounds, shortened for the test
+        fac.evaluate("""() => window.workshopBoard.send({type: 'agenda.set', rounds: [
+            {name: 'Huidige klantreis', duration_seconds: 10, focus_lane_kind: 'current'},
+            {name: 'Dienstinnovaties', duration_seconds: 12, focus_lane_kind: 'innovations'},
+            {name: 'Prioriteren', duration_seconds: 600, focus_lane_kind: 'innovations'}]})""")
+        expect(fac.locator("[data-timer=start]")).to_contain_text("Huidige klantreis")
+        fac.click("[data-timer=start]")
+        expect(fac.locator("#round-timer")).to_have_attribute("data-status", "running")
+        _eventually(people[0], people[0].locator("#round-timer[data-status=running]"))
+        expect(people[0].locator("#round-label")).to_have_text("Huidige klantreis")
+        fac.screenshot(path=str(SHOTS / "facilitator-timed-round.png"))
+        # zero: everyone sees it, the countdown says so
+        expect(fac.locator("#round-timer")).to_have_attribute("data-status", "up", timeout=15000)
+        expect(fac.locator("#countdown")).to_contain_text("0:00")
+        _eventually(people[1], people[1].locator("#round-timer[data-status=up]"))
+        expect(people[1].locator("#countdown")).to_contain_text("0:00")
+
+        fac.click("[data-timer=next]")
+        expect(fac.locator("#round-label")).to_have_text("Dienstinnovaties")
+        _eventually(people[0], people[0].locator("#round-label", has_text="Dienstinnovaties"))
+
+        # 4. participants add cards in the innovations lane while the round runs
+        titles = ["Spreekuur in de wijk", "Digitale plantafel", "Vaste contactpersoon"]
+        for i, (page, title) in enumerate(zip(people, titles)):
+            if i:
+                page.reload()  # harmless with the live layer, needed without it
+            page.locator("tr.lane-innovations td.cell").nth(i).locator(".add-card").click()
+            page.fill("#cd-title", title)
+            page.click("#card-form button[type=submit]")
+            page.locator(".card-title", has_text=title).wait_for()
+        expect(fac.locator("#round-timer")).to_have_attribute("data-status", "up", timeout=15000)
+        fac.click("[data-timer=next]")
+        expect(fac.locator("#round-label")).to_have_text("Prioriteren")
+
+        # 5. dot voting: 3 votes each, at most 2 per card
+        fac.reload()
+        for t in titles:
+            fac.locator(".card-title", has_text=t).wait_for()
+        fac.fill("#ctl-vote-max", "2")
+        fac.click("[data-vote=open]")
+        expect(fac.locator("#vote-status")).to_contain_text("Dienstinnovaties")
+        plans = [[0, 0, 1], [0, 2, 2], [0, 1, 2]]  # card index per vote
+        for page, plan in zip(people, plans):
+            _eventually(page, page.locator(".vote-plus"))
+            for idx in plan:
+                card = page.locator(".card", has=page.locator(".card-title", has_text=titles[idx]))
+                before = page.locator(".vote-status .budget").inner_text()
+                card.locator(".vote-plus").click()
+                expect(page.locator(".vote-status .budget")).not_to_have_text(before)
+            # the budget is spent: every + is disabled, and the server agrees
+            expect(page.locator(".vote-status .budget")).to_contain_text("0")
+            assert all(b.is_disabled() for b in page.locator(".vote-plus").all())
+        # Anna's third vote on the same card would have been refused: at most 2 per card
+        anna = people[0]
+        first = anna.locator(".card", has=anna.locator(".card-title", has_text=titles[0]))
+        assert first.locator(".vote-plus").is_disabled()
+        # hidden until revealed: no counts on anyone's screen
+        assert fac.locator(".vote-badge").count() == 0
+        _eventually(fac, fac.locator("#vote-status", has_text="9"))
+
+        # 6. reveal and close
+        fac.click("[data-vote=reveal]")
+        expect(fac.locator(".vote-status .ranking li").first).to_contain_text(titles[0])
+        expect(fac.locator(".card", has=fac.locator(".card-title", has_text=titles[0])).locator(".vote-badge")) \
+            .to_have_text("4")
+        _eventually(people[2], people[2].locator(".vote-badge"))
+        fac.screenshot(path=str(SHOTS / "facilitator-vote-revealed.png"))
+        fac.click("[data-vote=close]")
+        expect(fac.locator("#vote-status")).to_have_attribute("data-status", "closed")
+        snap = fctx.request.get(f"{base}/api/sessions/{sid}").json()
+        votes = {c["title"]: c["votes"] for c in snap["cards"] if c["title"] in titles}
+        assert votes == {titles[0]: 4, titles[1]: 2, titles[2]: 3}
+
+        # 7. save as template, with the cards
+        fac.get_by_role("link", name="Opslaan als sjabloon").or_(fac.get_by_role("link", name="Save as template")).first.click()
+        fac.fill("#name", "Ontwikkel met eigen kaarten")
+        fac.check("#with_cards")
+        fac.click("main form button[type=submit]")
+        fac.wait_for_url(re.compile(r"/templates"))
+        card = fac.locator(".template-card", has=fac.locator("h2", has_text="Ontwikkel met eigen kaarten"))
+        expect(card).to_be_visible()
+
+        # 8. a new session from that template shows the same phases, lanes and cards
+        card.get_by_role("link", name=re.compile("Start")).click()
+        fac.fill("#title", "Omgevingsvergunning – sessie 2")
+        fac.click("main form button[type=submit]")
+        fac.wait_for_url(re.compile(r"/s/\d+$"))
+        new_sid = int(fac.url.rstrip("/").split("/")[-1])
+        assert new_sid != sid
+        for t in titles:
+            expect(fac.locator("tr.lane-innovations .card-title", has_text=t)).to_have_count(1)
+        new_snap = fctx.request.get(f"{base}/api/sessions/{new_sid}").json()
+        assert _shape(new_snap) == _shape(snap)
+        assert [h.strip() for h in fac.locator("th.phase-head .phase-name").all_inner_texts()] == \
+            [p["desired_name"] or p["current_name"] for p in sorted(snap["phases"], key=lambda p: p["position"])]
+        assert [r["name"] for r in new_snap["agenda"]] == ["Huidige klantreis", "Dienstinnovaties", "Prioriteren"]
+        assert errors == []
+        for page in people:
+            page.context.close()
+        fctx.close()
