@@ -156,3 +156,22 @@ def test_cli_writes_the_pdf(app, ontwerp, tmp_path):
     result = app.test_cli_runner().invoke(args=["export", "pdf", str(ontwerp.id), "-o", str(out), "--a4"])
     assert result.exit_code == 0, result.output
     assert out.read_bytes().startswith(b"%PDF")
+
+
+def test_blank_session_and_unbreakable_words_render(db_session, facilitator, make_session):
+    session_id, _code = make_session(facilitator, title="Leeg bord")
+    ws = db_session.get(WorkshopSession, session_id)
+    report = build_report(db_session, ws)
+    assert report["phases"] == [] and report["formula"] is None
+    assert "Leeg bord" in pdf_text(render_pdf(report))
+    report["phases"] = [{"id": 1, "current_name": None, "desired_name": "x" * 120, "statement": "y" * 300}]
+    report["cards"] = [{"id": 1, "phase_id": 1, "lane_id": report["lanes"][0]["id"], "title": "Z" * 200,
+                        "statement": "W" * 500, "channels": [], "votes": 3, "author": None}]
+    trace: list = []
+    text = squash(pdf_text(render_pdf(report, pagesize="A4", trace=trace)))
+    assert "Z" * 200 in text and "W" * 500 in text  # broken over lines, never cut off
+    for page in trace:
+        for t in page["texts"]:
+            if t["box"] is not None:
+                b = page["boxes"][t["box"]]
+                assert b["x"] - EPS <= t["x"] and t["x"] + t["w"] <= b["x"] + b["w"] + EPS

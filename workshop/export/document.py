@@ -264,7 +264,7 @@ def import_document(db: Session, doc: dict, *, facilitator_id: int, join_code: s
         template = Template(owner_id=facilitator_id, formula_id=formulas[meta["formula"]].id if meta["formula"]
                             else None, name=meta["title"] or "Geïmporteerd bord", kind="import",
                             with_cards=bool(clean["cards"]), document=core,
-                            description=f"Geïmporteerd{' (' + meta['municipality'] + ')' if meta['municipality'] else ''}")
+                            description="Geïmporteerd" + (f" ({meta['municipality']})" if meta["municipality"] else ""))
         db.add(template)
         db.flush()
         return template

@@ -502,8 +502,8 @@ class Layout:
             rows.append([
                 Block(ws[0]).add(str(n), BOLD, 8.6, MUTED),
                 title,
-                Block(ws[2]).add(f"{phase_no.get(c['phase_id'], '')}. {ph.get('desired_name') or ph.get('current_name') or ''}",
-                                 REGULAR, 8, INK),
+                Block(ws[2]).add(f"{phase_no.get(c['phase_id'], '')}. "
+                                 f"{ph.get('desired_name') or ph.get('current_name') or ''}", REGULAR, 8, INK),
                 Block(ws[3]).add(", ".join(c.get("channels") or []) or "—", REGULAR, 8, INK),
                 Block(ws[4]).add(str(c.get("votes") or 0), BOLD, 10, HexColor("#D9731E")),
             ])
