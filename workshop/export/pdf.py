@@ -17,6 +17,7 @@ import math
 from datetime import date, datetime
 from functools import lru_cache
 
+from reportlab import rl_config
 from reportlab.lib.colors import HexColor, white
 from reportlab.lib.pagesizes import A3, A4, landscape
 from reportlab.pdfbase.pdfmetrics import stringWidth
@@ -42,6 +43,10 @@ PLATE_COLOURS = ["#1F7A8C", "#D9731E", "#163A5F", "#6A4C93", "#3F8A5A"]
 
 MONTHS = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
           "oktober", "november", "december"]
+
+# Binary (Flate only) page streams: ASCII85 on top makes files 25 % larger and costs a
+# third of the render time; nothing here needs 7-bit-clean PDFs.
+rl_config.useA85 = 0
 
 MIN_SIZE = 7.0  # nothing user-written is printed smaller than this
 ASCENT, DESCENT = 0.93, 0.24  # of DejaVu Sans, per point of type size
@@ -713,7 +718,27 @@ def _chrome(layout: Layout, page: Page, number: int, total: int) -> None:
 
 
 def _paint(canvas: Canvas, page: Page) -> None:
+    """Rectangles straight on the canvas; text lines through one text object per run of
+    consecutive lines (drawString would build a text object for every line: 3× slower)."""
+    text = None
+    font = colour = None
     for item in page.items:
+        if item["op"] == "text":
+            if text is None:
+                text = canvas.beginText()
+                font = colour = None
+            if (item["font"], item["size"]) != font:
+                font = (item["font"], item["size"])
+                text.setFont(*font)
+            if item["colour"] is not colour:
+                colour = item["colour"]
+                text.setFillColor(colour)
+            text.setTextOrigin(item["x"], item["y"])
+            text.textOut(item["text"])
+            continue
+        if text is not None:
+            canvas.drawText(text)
+            text = None
         if item["op"] == "rect":
             fill, stroke = item["fill"], item["stroke"]
             if fill is None and stroke is None:
@@ -729,10 +754,8 @@ def _paint(canvas: Canvas, page: Page) -> None:
             else:
                 canvas.rect(item["x"], item["y"], item["w"], item["h"], stroke=int(stroke is not None),
                             fill=int(fill is not None))
-        else:
-            canvas.setFillColor(item["colour"])
-            canvas.setFont(item["font"], item["size"])
-            canvas.drawString(item["x"], item["y"], item["text"])
+    if text is not None:
+        canvas.drawText(text)
 
 
 def geometry(page: Page, size: tuple[float, float]) -> dict:
