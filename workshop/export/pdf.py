@@ -81,12 +81,18 @@ def width(text: str, font: str, size: float) -> float:
 
 
 def _break_word(word: str, font: str, size: float, limit: float) -> list[str]:
-    """A word wider than the column is cut into pieces that fit (never cut off)."""
+    """A word wider than the column is cut into pieces that fit (never cut off),
+    after a hyphen or slash where one falls in the piece."""
     pieces, current = [], ""
     for ch in word:
         if current and width(current + ch, font, size) > limit:
-            pieces.append(current)
-            current = ch
+            cut = max(current.rfind("-"), current.rfind("/"))
+            if 0 < cut < len(current) - 1:
+                pieces.append(current[:cut + 1])
+                current = current[cut + 1:] + ch
+            else:
+                pieces.append(current)
+                current = ch
         else:
             current += ch
     if current:
@@ -94,9 +100,14 @@ def _break_word(word: str, font: str, size: float, limit: float) -> list[str]:
     return pieces
 
 
-def wrap(text: str, font: str, size: float, limit: float) -> list[str]:
+def wrap(text: str, font: str, size: float, limit: float, first_limit: float | None = None) -> list[str]:
+    """Lines of at most ``limit`` points (``first_limit`` for the first line of the text)."""
     lines: list[str] = []
     space = width(" ", font, size)
+
+    def room() -> float:
+        return first_limit if first_limit is not None and not lines else limit
+
     for paragraph in (text or "").replace("\r", "").split("\n"):
         words = paragraph.split()
         if not words:
@@ -104,20 +115,32 @@ def wrap(text: str, font: str, size: float, limit: float) -> list[str]:
         line, line_w = "", 0.0
         for word in words:
             w = width(word, font, size)
-            if w > limit:
-                if line:
-                    lines.append(line)
-                parts = _break_word(word, font, size, limit)
-                lines.extend(parts[:-1])
-                line, line_w = parts[-1], width(parts[-1], font, size)
+            if not line and not lines and first_limit is not None and first_limit < w <= limit:
+                lines.append("")  # the first word does not fit beside the badge: start below it
+                line, line_w = word, w
+                continue
+            if not line and w > room():
+                # a word wider than the line: split it, keep the last piece open
+                parts = _break_word(word, font, size, room())
+                lines.append(parts[0])
+                rest = "".join(parts[1:])
+                if rest:
+                    parts = _break_word(rest, font, size, limit)
+                    lines.extend(parts[:-1])
+                    line, line_w = parts[-1], width(parts[-1], font, size)
                 continue
             if not line:
                 line, line_w = word, w
-            elif line_w + space + w <= limit:
+            elif line_w + space + w <= room():
                 line, line_w = line + " " + word, line_w + space + w
             else:
                 lines.append(line)
-                line, line_w = word, w
+                if w > limit:
+                    parts = _break_word(word, font, size, limit)
+                    lines.extend(parts[:-1])
+                    line, line_w = parts[-1], width(parts[-1], font, size)
+                else:
+                    line, line_w = word, w
         if line:
             lines.append(line)
     return lines
@@ -135,9 +158,10 @@ class Block:
     def add(self, text: str, font: str = REGULAR, size: float = 8.0, colour=INK, *, lead: float | None = None,
             space_before: float = 0.0, indent: float = 0.0, bullet: str | None = None,
             reserve: float = 0.0) -> "Block":
-        """``reserve``: room kept free at the right of these lines (for a badge)."""
+        """``reserve``: room kept free at the right of the block's first line (for a badge)."""
         lead = lead or size * 1.22
-        lines = wrap(text, font, size, self.inner_width - indent - reserve)
+        limit = self.inner_width - indent
+        lines = wrap(text, font, size, limit, first_limit=limit - reserve if reserve and not self.lines else None)
         if not lines:
             return self
         self.height += space_before
@@ -321,7 +345,7 @@ class Layout:
             return
         m = self.margin
         avail = self.W - 2 * m
-        lane_w = 78.0 if self.a4 else 96.0
+        lane_w = 88.0 if self.a4 else 96.0
         gap = 3.0
         min_col = 108.0 if self.a4 else 116.0
         max_col = 240.0
@@ -390,7 +414,7 @@ class Layout:
         first = True
         while True:
             name = lane["name"] + ("" if first else " (vervolg)")
-            lane_block = Block(lane_w - 12).add(name, BOLD, 8.6, white)
+            lane_block = Block(lane_w - 12).add(name, BOLD, 8.0 if self.a4 else 8.6, white)
             min_h = max(empty_h, lane_block.height + 12)
             totals = [sum(h for _, _, h in q) + gap * max(0, len(q) - 1) + 2 * pad for q in queues]
             want = max([min_h, *totals])
