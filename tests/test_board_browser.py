@@ -51,9 +51,10 @@ def test_board_from_ontwerpformule_in_chromium(app, chromium, facilitator, make_
         page.select_option("#cd-phase", index=1)
         page.click("#card-form button[type=submit]")
         cell = page.locator("tr.lane-innovations td.cell").nth(1)
-        cell.locator(".card-title", has_text="Track & Trace").wait_for()
+        # shown at once (optimistic), then confirmed by the server
+        card = cell.locator(".card:not(.pending)", has_text="Track & Trace")
+        card.wait_for()
         # keyboard: focus the card, Alt+ArrowRight moves it one phase on
-        card = cell.locator(".card", has_text="Track & Trace")
         card.focus()
         page.keyboard.press("Alt+ArrowRight")
         page.locator("tr.lane-innovations td.cell").nth(2).locator(".card-title", has_text="Track & Trace").wait_for()
