@@ -312,3 +312,15 @@ def test_plate_is_prefilled_and_edited_live(board):
     assert op(b["p1"], b["sid"], type="plate.delete", id=item["id"]).status_code == 404
     res = op(b["p1"], b["sid"], type="plate.add", section="nonsense", heading="X", text="y")
     assert res.status_code == 400
+
+
+def test_plate_page_for_members_only(board, app):
+    b = board
+    page = b["p1"].get(f"/s/{b['sid']}/plate")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    for heading in ("Beleving", "Toegang", "Service", "Assortiment", "Prijs", "HRM en Besturing", "Processen",
+                    "Informatisering", "Financiën"):
+        assert f'data-heading="{heading}"' in html
+    assert b["snap"]["plate"][0]["text"] in html
+    assert app.test_client().get(f"/s/{b['sid']}/plate").status_code == 403
