@@ -54,7 +54,8 @@ JS_STRINGS = [
 ]
 JS_STRINGS_EXTRA: list[str] = [  # facilitation.js and plate.js
     '%(time)s left',
-    '%(total)s votes placed by %(voters)s participants',
+    'Votes placed: %(total)s · voters: %(voters)s',
+    '%(n)s vote',
     'Add to my library',
     'Added to %(heading)s.',
     'Agenda saved.',

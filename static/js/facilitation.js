@@ -334,11 +334,26 @@ function saveAgenda() {
 // dot voting
 
 const voteBox = $('#vote-status');
+const votesLabel = n => t(n === 1 ? '%(n)s vote' : '%(n)s votes', {n});
+
+// a participant scrolling the board keeps their remaining votes in sight
+const budgetPill = el('p', {class: 'vote-budget-pill', id: 'vote-budget-pill', hidden: true, 'aria-hidden': 'true'});
+document.body.append(budgetPill);
+function renderBudgetPill() {
+  const v = S().vote;
+  const show = !!(v && v.status === 'open' && cfg.me.kind === 'participant');
+  budgetPill.hidden = !show;
+  if (show) {
+    const left = v.votes_per_participant - used();
+    budgetPill.textContent = `${'●'.repeat(Math.max(0, left))}${'○'.repeat(Math.max(0, used()))}  ${t('You have %(left)s of %(n)s votes left', {left, n: v.votes_per_participant})}`;
+  }
+}
 const mine = () => (S().vote && S().vote.mine) || {};
 const used = () => Object.values(mine()).reduce((a, b) => a + b, 0);
 const laneName = id => (S().lanes.find(l => l.id === id) || {}).name || '';
 
 function renderVoteStatus() {
+  renderBudgetPill();
   if (!voteBox) return;
   const v = S().vote;
   document.body.classList.toggle('vote-open', !!(v && v.status === 'open'));
@@ -354,7 +369,7 @@ function renderVoteStatus() {
       parts.push(el('span', {class: 'budget', text: t('You have %(left)s of %(n)s votes left', {left, n: v.votes_per_participant})}));
       parts.push(el('span', {class: 'dots', 'aria-hidden': 'true', text: '●'.repeat(Math.max(0, left)) + '○'.repeat(Math.max(0, used()))}));
     }
-    parts.push(el('span', {class: 'muted', text: t('%(total)s votes placed by %(voters)s participants', {total: v.total, voters: v.voters})}));
+    parts.push(el('span', {class: 'muted', text: t('Votes placed: %(total)s · voters: %(voters)s', {total: v.total, voters: v.voters})}));
     parts.push(el('span', {class: 'muted', text: t('Results stay hidden until the facilitator reveals them.')}));
   } else {
     parts.push(el('strong', {text: v.status === 'closed' ? t('Vote result: “%(lane)s”', {lane: laneName(v.lane_id)}) : t('Votes revealed: “%(lane)s”', {lane: laneName(v.lane_id)})}));
@@ -363,7 +378,7 @@ function renderVoteStatus() {
       .filter(([c]) => c).sort((a, b) => b[1] - a[1]).slice(0, 5);
     const ol = el('ol', {class: 'ranking'});
     ranked.forEach(([c, n], i) => ol.append(el('li', {}, el('span', {class: 'rank-no', 'aria-hidden': 'true', text: `${i + 1}.`}), ' ',
-      el('span', {class: 'rank-title', text: c.title}), ' ', el('span', {class: 'rank-votes', text: t('%(n)s votes', {n})}))));
+      el('span', {class: 'rank-title', text: c.title}), ' ', el('span', {class: 'rank-votes', text: votesLabel(n)}))));
     if (ranked.length) parts.push(ol);
     else parts.push(el('span', {class: 'muted', text: t('No votes were placed.')}));
   }
@@ -377,7 +392,7 @@ function voteControl({node, card}) {
   if (v.status === 'revealed' || v.status === 'closed') {
     const n = counts[String(card.id)] || 0;
     node.classList.toggle('has-votes', n > 0);
-    if (n > 0) node.append(el('div', {class: 'vote-badge', 'aria-label': t('%(n)s votes', {n}), text: String(n)}));
+    if (n > 0) node.append(el('div', {class: 'vote-badge', 'aria-label': votesLabel(n), text: String(n)}));
     return;
   }
   if (v.status !== 'open' || cfg.me.kind !== 'participant') return;
@@ -409,7 +424,7 @@ function castVote(card, delta) {
     board.render();
     const again = document.querySelector(`#card-${card.id} .${delta > 0 ? 'vote-plus' : 'vote-minus'}`);
     const fallback = document.querySelector(`#card-${card.id} .vote-plus, #card-${card.id} .vote-minus`);
-    (again && !again.disabled ? again : fallback || document.querySelector(`#card-${card.id}`))?.focus();
+    (again && !again.disabled ? again : fallback || document.querySelector(`#card-${card.id}`))?.focus({preventScroll: true});
   }).catch(() => {});
 }
 
