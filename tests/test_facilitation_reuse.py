@@ -163,6 +163,8 @@ def test_library_own_entries_and_vng_read_only(app, fac, other, facilitator, mak
         vng_id, vng_name = vng.id, vng.name
         assert entry.origin == "own" and entry.statements == ["Ik zie wat er speelt."]
     assert fac.post(f"/library/{eid}/edit", data={"name": "Buurt-app", "lane": "backoffice"}).status_code == 302
+    found = fac.get("/library?q=buurt-app").get_data(as_text=True)
+    assert "Buurt-app" in found and "Track &amp; Trace" not in found
     # VNG entries are not edited in place
     assert fac.post(f"/library/{vng_id}/edit", data={"name": "Anders"}).status_code == 403
     assert fac.post(f"/library/{vng_id}/delete").status_code == 403

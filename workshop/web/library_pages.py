@@ -10,6 +10,7 @@ from .. import reuse
 from ..board import BoardError
 from ..db import db
 from ..models import Channel, Formula
+from .api import filter_library
 from .forms import ConfirmForm
 
 bp = Blueprint("library_pages", __name__, url_prefix="/library")
@@ -24,12 +25,15 @@ def _form_data() -> dict:
 
 def _page(entry=None, values=None, status=200):
     own_only = request.args.get("show") == "own"
+    q = request.args.get("q", "")[:100]
     entries = [e for e in reuse.visible_entries(db.session, current_user.id) if not own_only or e.origin == "own"]
+    if q:
+        entries = filter_library(entries, q=q)
     channels = db.session.scalars(select(Channel).order_by(Channel.position)).all()
     formulas = db.session.scalars(select(Formula).order_by(Formula.position)).all()
     return render_template("library/index.html", entries=entries, entry=entry, values=values or {},
                            channels=channels, channel_names={c.slug: c.name for c in channels},
-                           formulas=formulas, form=ConfirmForm(), own_only=own_only), status
+                           formulas=formulas, form=ConfirmForm(), own_only=own_only, q=q), status
 
 
 def _checked(form) -> bool:
