@@ -223,7 +223,7 @@ def test_a_removed_participant_is_disconnected_at_the_next_operation(board, app)
         assert err["code"] == "removed"
         from websockets.exceptions import ConnectionClosed
         with pytest.raises(ConnectionClosed) as exc:
-            c.wait_for(lambda f: False, timeout=5)
+            c.wait_for(lambda f: False, timeout=10)
         assert exc.value.rcvd.code == 4403
 
 
@@ -233,7 +233,7 @@ def test_an_oversized_frame_closes_the_connection(board, app):
     with connect(board, 0) as c:
         c.send(json.dumps({"type": "op", "op": {"type": "card.add", "title": "x" * (20 * 1024)}}))
         with pytest.raises(ConnectionClosed) as exc:
-            c.wait_for(lambda f: False, timeout=5)
+            c.wait_for(lambda f: False, timeout=10)
         assert exc.value.rcvd.code == 1009
 
 

@@ -471,12 +471,14 @@ function openCardDialog({mode, card = null, phaseId, laneId, preset = {}, entry 
   $('#cd-error').textContent = '';
   cardDialog.showModal();
   (moveOnly ? $('#cd-phase') : $('#cd-title')).focus();
+  board.emit('editing', mode === 'edit' && card ? card.id : null); // presence (live.js)
 }
 
 $('#cd-phase').addEventListener('change', () => refreshIndexOptions(dialogMode && dialogMode.card));
 $('#cd-lane').addEventListener('change', () => refreshIndexOptions(dialogMode && dialogMode.card));
 $('#cd-cancel').addEventListener('click', () => closeCardDialog());
 cardDialog.addEventListener('close', () => {
+  board.emit('editing', null);
   const rf = dialogMode && dialogMode.returnFocus;
   if (rf && document.contains(rf)) rf.focus();
 });

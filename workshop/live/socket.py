@@ -66,7 +66,7 @@ CLOSE_TOO_SLOW = 4408      # the outbox overflowed: reconnect and catch up
 CLOSE_PING_TIMEOUT = 4409  # no answer to a ping
 
 HELLO_TIMEOUT = 15
-READ_POLL = 5
+READ_POLL = 2
 
 
 def _origin_allowed(origin: str | None) -> bool:
@@ -111,6 +111,12 @@ def _guard_upgrade():
 
 @sock.route("/ws/sessions/<int:session_id>")
 def session_socket(ws, session_id: int):
+    try:
+        # Small frames must leave at once: without TCP_NODELAY, Nagle's algorithm
+        # holds a frame back until the previous one is acknowledged (up to 40 ms).
+        ws.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except (OSError, AttributeError):
+        pass
     try:
         LiveConnection(current_app._get_current_object(), ws, session_id, g.live_actor, g.live_token,
                        g.live_anonymous).run()
@@ -337,6 +343,7 @@ class LiveConnection:
         # only part of a large frame (a snapshot) to a slow client under gevent
         self.ws.sock.sendall(self.ws.ws.send(TextMessage(data=text)))
 
+
     # -- sender -------------------------------------------------------------
 
     def _sender(self) -> None:
@@ -400,47 +407,53 @@ class LiveConnection:
 
     def _fill(self, upto: int) -> None:
         """Send the events between the last one sent and ``upto`` from the log."""
+        if upto - self.last_sent > self.catchup_max:
+            self._send_snapshot()
+            return
+        for seq, text in self._read(catchup.events_between, self.session_id, self.last_sent, upto):
+            self._write(text)
+            self.last_sent = seq
+
+    def _read(self, fn, *args):
+        """Run a read in its own short transaction, ended before any socket write.
+
+        Never write to the socket inside a transaction: under gevent a write may
+        yield, and on SQLite (BEGIN IMMEDIATE) the next writer would then wait
+        in SQLite's C busy handler, which blocks the whole worker.
+        """
+        session = db.session
         try:
-            if upto - self.last_sent > self.catchup_max:
-                self._send_snapshot()
-                return
-            for seq, text in catchup.events_between(db.session, self.session_id, self.last_sent, upto):
-                self._write(text)
-                self.last_sent = seq
+            return fn(session, *args)
         finally:
-            db.session.remove()
+            session.rollback()
+            session.remove()
+
 
     def _sync(self, last_seq) -> None:
         """Answer hello/sync: the events after ``last_seq``, or a snapshot; then ``synced``."""
-        session = db.session
-        try:
-            current = catchup.current_seq(session, self.session_id)
-            if current is None:
-                self._close(CLOSE_NOT_ALLOWED, "session deleted")
-                raise _Stop
-            valid = isinstance(last_seq, int) and not isinstance(last_seq, bool) and 0 <= last_seq <= current
-            if not valid or current - last_seq > self.catchup_max:
-                self._send_snapshot()
-            else:
-                for seq, text in catchup.events_between(session, self.session_id, last_seq, current):
-                    self._write(text)
-                self.last_sent = max(self.last_sent, current)
-            self.synced = True
-            self._write(encode({"type": "synced", "seq": self.last_sent,
-                                "presence": self.presence.people(self.session_id)}))
-        finally:
-            session.remove()
+        current = self._read(catchup.current_seq, self.session_id)
+        if current is None:
+            self._close(CLOSE_NOT_ALLOWED, "session deleted")
+            raise _Stop
+        valid = isinstance(last_seq, int) and not isinstance(last_seq, bool) and 0 <= last_seq <= current
+        if not valid or current - last_seq > self.catchup_max:
+            self._send_snapshot()
+        else:
+            for seq, text in self._read(catchup.events_between, self.session_id, last_seq, current):
+                self._write(text)
+            self.last_sent = max(self.last_sent, current)
+        self.synced = True
+        self._write(encode({"type": "synced", "seq": self.last_sent,
+                            "presence": self.presence.people(self.session_id)}))
 
     def _send_snapshot(self) -> None:
-        session = db.session
-        try:
+        def read(session, session_id):
             if session.get_bind().dialect.name == "postgresql":
                 # one consistent view: the snapshot's seq matches its cards exactly
                 session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-            message = catchup.snapshot_message(session, self.session_id, self.actor)
-            session.rollback()
-        finally:
-            session.remove()
+            return catchup.snapshot_message(session, session_id, self.actor)
+
+        message = self._read(read, self.session_id)
         if message is None:
             self._close(CLOSE_NOT_ALLOWED, "session deleted")
             raise _Stop
@@ -451,10 +464,7 @@ class LiveConnection:
         self._set_presence(self.editing, broadcast=False)
         if self.token is None:
             return
-        try:
-            member = participant_for_token(db.session, self.session_id, self.token) is not None
-        finally:
-            db.session.remove()
+        member = self._read(participant_for_token, self.session_id, self.token) is not None
         if not member:
             self._write(self._error("removed", _("You are no longer a participant of this session.")))
             self._close(CLOSE_NOT_ALLOWED, "removed")
