@@ -220,6 +220,14 @@ function updateControls() {
 
 function fillSelect(select, options, value) {
   if (!select) return;
+  // redraw only when the choices change: an open dropdown must survive other people's edits
+  const sig = JSON.stringify(options);
+  if (select.dataset.sig === sig) {
+    const want = value === null || value === undefined ? '' : String(value);
+    if (select.value !== want && document.activeElement !== select) select.value = want;
+    return;
+  }
+  select.dataset.sig = sig;
   const keep = select.options[0] && select.options[0].value === '' ? select.options[0] : null;
   const nodes = options.map(([val, label]) => el('option', {value: String(val), text: label}));
   select.replaceChildren(...(keep ? [keep] : []), ...nodes);
@@ -358,7 +366,7 @@ function renderVoteStatus() {
   const v = S().vote;
   document.body.classList.toggle('vote-open', !!(v && v.status === 'open'));
   document.body.classList.toggle('vote-revealed', !!(v && (v.status === 'revealed' || v.status === 'closed')));
-  if (!v || (v.status === 'closed' && !v.ranking && !isFac)) { voteBox.hidden = true; voteBox.replaceChildren(); return; }
+  if (!v) { voteBox.hidden = true; voteBox.replaceChildren(); return; }
   voteBox.hidden = false;
   voteBox.dataset.status = v.status;
   const parts = [];
@@ -451,6 +459,9 @@ function renderParticipants() {
     if ((!p.kind || p.kind === 'participant') && id != null && !people.some(x => x.id === Number(id))) people.push({id: Number(id), name: p.name || null});
   }
   people.sort((a, b) => (online.has(b.id) - online.has(a.id)) || a.id - b.id);
+  const sig = JSON.stringify([people, [...online]]);
+  if (list.dataset.sig === sig) return; // unchanged: keep the keyboard focus where it is
+  list.dataset.sig = sig;
   $('#participants-count').textContent = String(people.length);
   list.replaceChildren(...people.map(p => {
     const on = online.has(p.id);
