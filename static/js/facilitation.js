@@ -414,6 +414,7 @@ function voteControl({node, card}) {
   count.setAttribute('title', t('Your votes: %(n)s', {n: my}));
   minus.addEventListener('click', ev => { ev.stopPropagation(); castVote(card, -1); });
   plus.addEventListener('click', ev => { ev.stopPropagation(); castVote(card, +1); });
+  box.addEventListener('dblclick', ev => ev.stopPropagation()); // quick double votes must not open the card editor
   box.append(minus, count, plus, el('span', {class: 'visually-hidden', text: t('Your votes: %(n)s', {n: my})}));
   node.append(box);
 }
