@@ -167,17 +167,10 @@ def _key(item: dict, seen: set, where: str) -> str:
 
 
 def _extra_list(doc: dict, name: str, limit: int) -> list[dict]:
-    value = doc.get(name, [])
-    if value is None:
+    """An optional export-only section: absent or null means empty."""
+    if doc.get(name) is None:
         return []
-    if not isinstance(value, list):
-        raise _bad(N_("“%(key)s” must be a list."), key=name)
-    if len(value) > limit:
-        raise _bad(N_("“%(key)s” has more than %(limit)d items."), key=name, limit=limit)
-    for item in value:
-        if not isinstance(item, dict):
-            raise _bad(N_("Every item of “%(key)s” must be an object."), key=name)
-    return value
+    return cloning._list(doc, name, limit)
 
 
 def validate_export(doc, known_channels: set[str], formula_slugs: set[str]) -> dict:
