@@ -373,6 +373,8 @@ def main(argv=None) -> int:
             database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp / 'bench.sqlite3'}"
             secret_key = uuid.uuid4().hex
         print(f"preparing {args.sessions} sessions × {args.clients} participants …", file=sys.stderr)
+        from workshop.config import normalise_database_url
+        database_url = normalise_database_url(database_url)
         infos = prepare_database(database_url, secret_key, args.sessions, args.clients)
         if not args.url:
             port = free_port()

@@ -149,3 +149,72 @@ class WsClient:
 
     def __exit__(self, *exc):
         self.close()
+
+
+class GunicornServer:
+    """The app served the production way: gunicorn, gevent worker, ``gunicorn.conf.py``, in a subprocess."""
+
+    def __init__(self, env: dict, workers: int = 1):
+        import os
+        import socket
+        import sys
+        from pathlib import Path
+
+        self.root = Path(__file__).resolve().parent.parent
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.env = dict(os.environ, **env)
+        self.cmd = [str(Path(sys.executable).parent / "gunicorn"), "-c", str(self.root / "gunicorn.conf.py"),
+                    "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers), "--no-control-socket",
+                    "--log-level", "warning", "wsgi:app"]
+        self.proc = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def ws_url(self, session_id: int) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/sessions/{session_id}"
+
+    def start(self, timeout: float = 30) -> "GunicornServer":
+        import socket
+        import subprocess
+
+        self.proc = subprocess.Popen(self.cmd, cwd=self.root, env=self.env, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {self.proc.returncode}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return self
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("gunicorn did not start")
+
+    def stop(self) -> None:
+        import os
+        import signal
+
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(15)
+        except Exception:  # noqa: BLE001 - it did not stop in time
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(5)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def participant_cookie(app, session_id: int, token: str) -> str:
+    """The cookie a browser holds after joining: the participant token in the signed Flask session."""
+    serializer = app.session_interface.get_signing_serializer(app)
+    return "session=" + serializer.dumps({"participants": {str(session_id): token}, "_permanent": True})

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import queue
 import threading
 import time
@@ -104,11 +105,12 @@ class RedisHub(LocalHub):
     listener hands subscribers the sequence number without parsing JSON.
     """
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, prefix: str = CHANNEL_PREFIX):
         super().__init__()
         import redis
 
         self.url = url
+        self.prefix = prefix
         self.redis = redis.Redis.from_url(url)
         self._listener: threading.Thread | None = None
         self._listener_lock = threading.Lock()
@@ -122,7 +124,7 @@ class RedisHub(LocalHub):
     def publish(self, session_id: int, message: dict) -> None:
         seq = message.get("seq")
         payload = f"{'' if seq is None else seq}|{encode(message)}"
-        self.redis.publish(f"{CHANNEL_PREFIX}{session_id}", payload)
+        self.redis.publish(f"{self.prefix}{session_id}", payload)
 
     def _ensure_listener(self) -> None:
         with self._listener_lock:
@@ -138,7 +140,7 @@ class RedisHub(LocalHub):
             pubsub = None
             try:
                 pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-                pubsub.psubscribe(f"{CHANNEL_PREFIX}*")
+                pubsub.psubscribe(f"{self.prefix}*")
                 # wait for the subscription to be confirmed before declaring readiness
                 pubsub.get_message(timeout=1.0, ignore_subscribe_messages=False)
                 self._ready.set()
@@ -167,7 +169,7 @@ class RedisHub(LocalHub):
         channel = channel.decode() if isinstance(channel, bytes) else channel
         data = data.decode() if isinstance(data, bytes) else data
         try:
-            session_id = int(channel[len(CHANNEL_PREFIX):])
+            session_id = int(channel[len(self.prefix):])
             seq_text, text = data.split("|", 1)
             seq = int(seq_text) if seq_text else None
         except ValueError:
@@ -179,9 +181,13 @@ class RedisHub(LocalHub):
         self._stopped = True
 
 
-def make_hub(redis_url: str | None) -> LocalHub:
-    return RedisHub(redis_url) if redis_url else LocalHub()
+def make_hub(redis_url: str | None, namespace: str = "workshop") -> LocalHub:
+    return RedisHub(redis_url, f"{namespace}:session:") if redis_url else LocalHub()
 
 
 def init_app(app) -> None:
-    app.extensions["hub"] = make_hub(app.config.get("REDIS_URL"))
+    # LIVE_NAMESPACE separates installations (or test runs) that share one Redis:
+    # pub/sub channels are not scoped by Redis database number.
+    namespace = app.config.get("LIVE_NAMESPACE") or os.environ.get("LIVE_NAMESPACE") or "workshop"
+    app.config["LIVE_NAMESPACE"] = namespace
+    app.extensions["hub"] = make_hub(app.config.get("REDIS_URL"), namespace)

@@ -12,7 +12,6 @@ import json
 import threading
 import time
 
-KEY_PREFIX = "workshop:presence:"
 
 
 def merge(entries: list[dict]) -> list[dict]:
@@ -54,12 +53,13 @@ class LocalPresence:
 
 
 class RedisPresence:
-    def __init__(self, redis_client, ttl: float = 90):
+    def __init__(self, redis_client, ttl: float = 90, namespace: str = "workshop"):
         self.redis = redis_client
         self.ttl = ttl
+        self.namespace = namespace
 
     def _key(self, session_id: int) -> str:
-        return f"{KEY_PREFIX}{session_id}"
+        return f"{self.namespace}:presence:{session_id}"
 
     def set(self, session_id: int, conn_id: str, entry: dict) -> None:
         key = self._key(session_id)
@@ -93,4 +93,4 @@ def init_app(app) -> None:
     hub = app.extensions["hub"]
     ttl = 3 * float(app.config.get("WS_PING_INTERVAL") or 25) + 5
     redis_client = getattr(hub, "redis", None)
-    app.extensions["presence"] = RedisPresence(redis_client, ttl) if redis_client is not None else LocalPresence(ttl)
+    app.extensions["presence"] = RedisPresence(redis_client, ttl, app.config.get("LIVE_NAMESPACE") or "workshop") if redis_client is not None else LocalPresence(ttl)
