@@ -179,3 +179,51 @@ def test_whole_session_in_chromium(app, chromium, facilitator, tmp_path):
         for page in people:
             page.context.close()
         fctx.close()
+
+
+def test_board_controls_reach_participants_in_chromium(app, chromium, facilitator, make_session):
+    sid, code = make_session(facilitator, formula="ontwikkel")
+    with LiveServer(app) as server:
+        base = server.url
+        fctx = chromium.new_context(viewport=VIEWPORT, locale="nl-NL")
+        fac = fctx.new_page()
+        errors = []
+        fac.on("pageerror", lambda e: errors.append(str(e)))
+        fac.on("dialog", lambda d: d.accept())
+        _login(fac, base)
+        fac.goto(f"{base}/s/{sid}")
+        pctx = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="nl-NL")
+        anna = pctx.new_page()
+        anna.on("pageerror", lambda e: errors.append(str(e)))
+        anna.goto(f"{base}/j/{code}")
+        anna.fill("#display_name", "Anna")
+        anna.click("main form button[type=submit]")
+        anna.wait_for_url(re.compile(rf"/s/{sid}$"))
+        expect(anna.locator(".add-card").first).to_be_visible()
+
+        # lock: the participant's page turns read-only, with a note saying why
+        fac.check("#ctl-locked")
+        _eventually(anna, anna.locator("#locked-note"))
+        expect(anna.locator(".add-card").first).to_be_hidden()
+        fac.uncheck("#ctl-locked")
+        _eventually(anna, anna.locator(".add-card:visible"))
+
+        # the participants list shows Anna online; the facilitator renames, then removes her
+        fac.click("#participants-panel summary")
+        row = fac.locator("#participants-list li", has_text="Anna")
+        expect(row).to_have_class(re.compile("online"))
+        fac.evaluate("() => { window.prompt = () => 'Anna de Vries'; }")
+        row.get_by_role("button", name=re.compile("hernoem|rename", re.I)).click()
+        expect(fac.locator("#participants-list li", has_text="Anna de Vries")).to_have_count(1)
+        fac.locator("#participants-list li", has_text="Anna de Vries") \
+            .get_by_role("button", name=re.compile("verwijder|remove", re.I)).click()
+        expect(fac.locator("#participants-list li", has_text="Anna")).to_have_count(0)
+        # her open page says so (the event reaches her before her connection is closed)
+        expect(anna.locator(".removed-note")).to_be_visible(timeout=8000)
+        # her link stops working at once
+        assert pctx.request.get(f"{base}/api/sessions/{sid}").status == 403
+        anna.reload()
+        assert "403" in anna.title() or anna.locator("#journey").count() == 0
+        assert errors == []
+        pctx.close()
+        fctx.close()

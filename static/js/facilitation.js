@@ -98,13 +98,17 @@ R['vote.close'] = d => {
 R['participant.rename'] = d => {
   const st = S();
   if (d.name === null) return; // anonymous mode: the name is not broadcast
-  const p = (st.participants || []).find(x => x.id === d.id);
+  st.participants ||= [];
+  const p = st.participants.find(x => x.id === d.id);
   if (p) p.name = d.name;
+  else st.participants.push({id: d.id, name: d.name}); // joined after this page loaded
   const ids = new Set(d.card_ids || []);
   for (const c of st.cards) if (ids.has(c.id) && c.author !== null) c.author = d.name;
 };
+const removedIds = new Set(); // presence may still list them for a moment
 R['participant.remove'] = d => {
   const st = S();
+  removedIds.add(d.id);
   st.participants = (st.participants || []).filter(p => p.id !== d.id);
   if (st.vote && d.vote && st.vote.id === d.vote.vote_id) Object.assign(st.vote, {total: d.vote.total, voters: d.vote.voters});
   if (cfg.me.kind === 'participant' && cfg.me.id === d.id) removedFromSession();
@@ -457,7 +461,9 @@ function renderParticipants() {
   const people = [...(S().participants || [])];
   for (const p of board.presence || []) { // joined after the page loaded
     const id = p.participant_id ?? p.id;
-    if ((!p.kind || p.kind === 'participant') && id != null && !people.some(x => x.id === Number(id))) people.push({id: Number(id), name: p.name || null});
+    if ((!p.kind || p.kind === 'participant') && id != null && !removedIds.has(Number(id)) && !people.some(x => x.id === Number(id))) {
+      people.push({id: Number(id), name: p.name || null});
+    }
   }
   people.sort((a, b) => (online.has(b.id) - online.has(a.id)) || a.id - b.id);
   const sig = JSON.stringify([people, [...online]]);
@@ -477,8 +483,10 @@ function renderParticipants() {
         const name = prompt(t('New name for %(name)s', {name: p.name || ''}), p.name || '');
         if (name && name.trim()) {
           board.send({type: 'participant.rename', id: p.id, name: name.trim()}).then(() => {
-            const x = (S().participants || []).find(q => q.id === p.id);
+            S().participants ||= [];
+            const x = S().participants.find(q => q.id === p.id);
             if (x) x.name = name.trim(); // also in anonymous mode, where the event carries no name
+            else S().participants.push({id: p.id, name: name.trim()});
             renderParticipants();
           }).catch(() => {});
         }
