@@ -201,6 +201,17 @@ def test_board_controls_reach_participants_in_chromium(app, chromium, facilitato
         anna.wait_for_url(re.compile(rf"/s/{sid}$"))
         expect(anna.locator(".add-card").first).to_be_visible()
 
+        # the agenda editor: change the first round, save, everyone sees it
+        fac.click("#agenda-toggle")
+        first = fac.locator("#agenda-list li").first
+        first.locator(".ag-name").fill("Kennismaken")
+        first.locator(".ag-min").fill("5")
+        first.locator(".ag-ins").fill("Noem je naam en je afdeling.")
+        fac.click("#agenda-save")
+        expect(fac.locator("#round-label")).to_have_text("Kennismaken")
+        expect(fac.locator("#countdown")).to_have_text("5:00")
+        _eventually(anna, anna.locator("#round-instructions", has_text="Noem je naam en je afdeling."))
+
         # lock: the participant's page turns read-only, with a note saying why
         fac.check("#ctl-locked")
         _eventually(anna, anna.locator("#locked-note"))

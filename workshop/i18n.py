@@ -55,6 +55,7 @@ JS_STRINGS = [
 JS_STRINGS_EXTRA: list[str] = [  # facilitation.js and plate.js
     '%(time)s left',
     'Votes placed: %(total)s · voters: %(voters)s',
+    'Instructions',
     '%(n)s vote',
     'Add to my library',
     'Added to %(heading)s.',

@@ -310,12 +310,13 @@ function agendaRow(r) {
   const kind = el('select', {id: `ag-kind-${n}`, class: 'ag-kind'});
   for (const [val, label] of KINDS) kind.append(el('option', {value: val, text: t(label)}));
   kind.value = r.focus_lane_kind || '';
+  const ins = el('input', {id: `ag-ins-${n}`, class: 'ag-ins', maxlength: '1000', value: r.instructions || ''});
   const del = el('button', {type: 'button', class: 'btn btn-small btn-danger', text: t('Remove'),
     'aria-label': t('Remove round %(name)s', {name: r.name || ''})});
   del.addEventListener('click', () => li.remove());
   const statusText = {running: t('running'), paused: t('paused'), done: t('done'), pending: ''}[r.status] || '';
   li.append(el('label', {for: name.id, text: t('Round')}), name, el('label', {for: mins.id, text: t('Minutes')}), mins,
-    el('label', {for: kind.id, text: t('Focus')}), kind, el('span', {class: 'muted small', text: statusText}), del);
+    el('label', {for: kind.id, text: t('Focus')}), kind, el('label', {for: ins.id, text: t('Instructions')}), ins, el('span', {class: 'muted small', text: statusText}), del);
   if (r.id && r.status === 'pending') {
     const start = el('button', {type: 'button', class: 'btn btn-small', text: t('Start now')});
     start.addEventListener('click', () => send({type: 'timer.start', round_id: r.id}));
@@ -335,8 +336,7 @@ function saveAgenda() {
     const r = {name: $('.ag-name', li).value.trim(), duration_seconds: Math.round(Number($('.ag-min', li).value || 1) * 60),
       focus_lane_kind: $('.ag-kind', li).value || null};
     if (li.dataset.roundId) r.id = Number(li.dataset.roundId);
-    const old = (S().agenda || []).find(x => x.id === r.id);
-    r.instructions = old ? old.instructions : '';
+    r.instructions = $('.ag-ins', li).value.trim();
     return r;
   }).filter(r => r.name);
   board.send({type: 'agenda.set', rounds}).then(() => { renderAgendaEditor(); board.announce(t('Agenda saved.')); }).catch(() => {});
