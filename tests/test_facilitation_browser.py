@@ -27,12 +27,8 @@ def _login(page, base):
 
 
 def _eventually(page, locator, timeout=4000):
-    """Wait for something another browser caused; reload once if the live layer is not there yet."""
-    try:
-        locator.first.wait_for(timeout=timeout)
-    except Exception:  # noqa: BLE001 - the HTTP-only fallback shows it after a reload
-        page.reload()
-        locator.first.wait_for(timeout=timeout)
+    """Wait for something another browser caused: it arrives live, without a reload."""
+    locator.first.wait_for(timeout=timeout)
 
 
 def _shape(snap):
@@ -103,8 +99,6 @@ def test_whole_session_in_chromium(app, chromium, facilitator, tmp_path):
         # 4. participants add cards in the innovations lane while the round runs
         titles = ["Spreekuur in de wijk", "Digitale plantafel", "Vaste contactpersoon"]
         for i, (page, title) in enumerate(zip(people, titles)):
-            if i:
-                page.reload()  # harmless with the live layer, needed without it
             page.locator("tr.lane-innovations td.cell").nth(i).locator(".add-card").click()
             page.fill("#cd-title", title)
             page.click("#card-form button[type=submit]")
@@ -113,10 +107,10 @@ def test_whole_session_in_chromium(app, chromium, facilitator, tmp_path):
         fac.click("[data-timer=next]")
         expect(fac.locator("#round-label")).to_have_text("Prioriteren")
 
-        # 5. dot voting: 3 votes each, at most 2 per card
-        fac.reload()
-        for t in titles:
-            fac.locator(".card-title", has_text=t).wait_for()
+        # 5. dot voting: 3 votes each, at most 2 per card (the cards arrived live on every screen)
+        for page in [fac, *people]:
+            for t in titles:
+                page.locator(".card-title", has_text=t).wait_for(timeout=4000)
         fac.fill("#ctl-vote-max", "2")
         fac.click("[data-vote=open]")
         expect(fac.locator("#vote-status")).to_contain_text("Dienstinnovaties")
@@ -235,6 +229,58 @@ def test_board_controls_reach_participants_in_chromium(app, chromium, facilitato
         assert pctx.request.get(f"{base}/api/sessions/{sid}").status == 403
         anna.reload()
         assert "403" in anna.title() or anna.locator("#journey").count() == 0
+        assert errors == []
+        pctx.close()
+        fctx.close()
+
+
+def test_formula_plate_is_edited_live_in_chromium(app, chromium, facilitator, make_session):
+    sid, code = make_session(facilitator, formula="ontwikkel")
+    with LiveServer(app) as server:
+        base = server.url
+        fctx = chromium.new_context(viewport=VIEWPORT, locale="nl-NL")
+        fac = fctx.new_page()
+        errors = []
+        fac.on("pageerror", lambda e: errors.append(str(e)))
+        _login(fac, base)
+        fac.goto(f"{base}/s/{sid}/plate")
+        pctx = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="nl-NL")
+        bram = pctx.new_page()
+        bram.on("pageerror", lambda e: errors.append(str(e)))
+        bram.goto(f"{base}/j/{code}")
+        bram.fill("#display_name", "Bram")
+        bram.click("main form button[type=submit]")
+        bram.wait_for_url(re.compile(rf"/s/{sid}$"))
+        bram.goto(f"{base}/s/{sid}/plate")
+        # the formula's guarantees and agreements are there, under their headings
+        for heading in ("Beleving", "Toegang", "Service", "Assortiment", "Prijs", "HRM en Besturing", "Processen",
+                        "Informatisering", "Financiën"):
+            expect(bram.locator(f'.plate-heading[data-heading="{heading}"] h3')).to_have_text(heading)
+        assert bram.locator('.plate-heading[data-heading="Beleving"] .plate-item').count() > 0
+
+        # Bram adds a guarantee; the facilitator's open plate shows it
+        bram.evaluate("() => { window.prompt = () => 'U krijgt binnen vijf dagen antwoord.'; }")
+        bram.locator('.plate-heading[data-heading="Service"] .plate-add').click()
+        bram.locator(".plate-item", has_text="binnen vijf dagen").wait_for()
+        _eventually(fac, fac.locator('.plate-heading[data-heading="Service"] .plate-item', has_text="binnen vijf dagen"))
+
+        # the facilitator edits it in place with the keyboard; Bram sees the new text
+        item = fac.locator(".plate-item", has_text="binnen vijf dagen")
+        item.locator(".plate-edit").click()
+        fac.locator(".plate-item textarea").fill("U krijgt binnen drie dagen antwoord.")
+        fac.keyboard.press("Enter")
+        fac.locator(".plate-item", has_text="drie dagen").wait_for()
+        _eventually(bram, bram.locator(".plate-item", has_text="drie dagen"))
+
+        # tagline and personas
+        fac.fill("#plate-tagline", "Samen bouwen aan de stad")
+        fac.locator("#plate-tagline").blur()
+        fac.fill("#plate-personas", "Ondernemer Olga, Bewoner Bas")
+        fac.locator("#plate-personas").blur()
+        fac.wait_for_timeout(300)
+        snap = pctx.request.get(f"{base}/api/sessions/{sid}").json()
+        assert snap["session"]["tagline"] == "Samen bouwen aan de stad"
+        assert snap["session"]["personas"] == ["Ondernemer Olga", "Bewoner Bas"]
         assert errors == []
         pctx.close()
         fctx.close()
