@@ -77,8 +77,10 @@ def test_whole_session_in_chromium(app, chromium, facilitator, tmp_path):
 
         # 3. two timed rounds, shortened for the test
         fac.evaluate("""() => window.workshopBoard.send({type: 'agenda.set', rounds: [
-            {name: 'Huidige klantreis', duration_seconds: 10, focus_lane_kind: 'current'},
-            {name: 'Dienstinnovaties', duration_seconds: 12, focus_lane_kind: 'innovations'},
+            {name: 'Huidige klantreis', duration_seconds: 10, focus_lane_kind: 'current',
+             instructions: 'Benoem de fasen van vandaag en de knelpunten die de klant ervaart.'},
+            {name: 'Dienstinnovaties', duration_seconds: 12, focus_lane_kind: 'innovations',
+             instructions: 'Kies kaarten uit de bibliotheek of maak nieuwe, per fase.'},
             {name: 'Prioriteren', duration_seconds: 600, focus_lane_kind: 'innovations'}]})""")
         expect(fac.locator("[data-timer=start]")).to_contain_text("Huidige klantreis")
         fac.click("[data-timer=start]")
@@ -122,6 +124,8 @@ def test_whole_session_in_chromium(app, chromium, facilitator, tmp_path):
                 before = page.locator(".vote-status .budget").inner_text()
                 card.locator(".vote-plus").click()
                 expect(page.locator(".vote-status .budget")).not_to_have_text(before)
+            if page is people[0]:
+                page.screenshot(path=str(SHOTS / "participant-voting.png"))
             # the budget is spent: every + is disabled, and the server agrees
             expect(page.locator(".vote-status .budget")).to_contain_text("0")
             assert all(b.is_disabled() for b in page.locator(".vote-plus").all())
