@@ -100,10 +100,9 @@ def test_valid_codes_do_not_use_up_the_budget(client, facilitator, make_session)
 
 
 def test_limits_are_shared_through_redis(db_path, redis_url, facilitator):
-    import redis
-
-    redis.Redis.from_url(redis_url).flushdb()
-    apps = [make_test_app(f"sqlite:///{db_path}", RATELIMIT_STORAGE_URL=redis_url) for _ in range(2)]
+    prefix = f"test:ratelimit:{uuid.uuid4().hex}:"
+    apps = [make_test_app(f"sqlite:///{db_path}", RATELIMIT_STORAGE_URL=redis_url, RATELIMIT_KEY_PREFIX=prefix)
+            for _ in range(2)]
     for i in range(10):
         apps[i % 2].test_client().get(f"/j/{_unknown_code(set())}")
     assert apps[0].test_client().get(f"/j/{_unknown_code(set())}").status_code == 429

@@ -135,7 +135,8 @@ def init_app(app) -> None:
     limits = dict(DEFAULT_LIMITS)
     limits.update(app.config.get("RATELIMITS") or {})
     url = app.config.get("RATELIMIT_STORAGE_URL") or app.config.get("REDIS_URL")
-    storage = RedisStorage(url) if url else MemoryStorage()
+    prefix = app.config.get("RATELIMIT_KEY_PREFIX") or "workshop:ratelimit:"
+    storage = RedisStorage(url, prefix=prefix) if url else MemoryStorage()
     app.extensions["ratelimit"] = RateLimiter(storage, limits, enabled=app.config.get("RATELIMIT_ENABLED", True))
 
 
