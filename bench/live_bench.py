@@ -387,6 +387,7 @@ def main(argv=None) -> int:
 
         def on_start():
             marks["t0"] = time.monotonic()
+            marks["load0"] = round(os.getloadavg()[0], 2)
             if proc is not None:
                 marks["cpu0"] = cpu_seconds(process_tree(proc.pid))
 
@@ -414,6 +415,10 @@ def main(argv=None) -> int:
             "mean_ms": round(statistics.fmean(lat_ms), 2) if lat_ms else None,
             "loadgen_loop_lag_p99_ms": round(percentile([x * 1000 for x in stats.loop_lag], 99), 2),
             "server_rss_mb": server_rss, "server_cpu_s": server_cpu,
+            "server_cpu_ms_per_op": round(server_cpu * 1000 / len(stats.broadcast), 2)
+            if server_cpu is not None and stats.broadcast else None,
+            # the machine is shared: read the latencies against how busy it was
+            "load_avg_1m_start": marks.get("load0"), "load_avg_1m_end": round(os.getloadavg()[0], 2),
         }
         print(json.dumps(result))
         return 0

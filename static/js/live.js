@@ -149,7 +149,9 @@ export function connect(board) {
         board.setPresence(frame.people || []);
         break;
       default:
-        break; // pong, and frame types of newer servers
+        // pong, and frames other modules publish outside the event order (e.g. a timer)
+        board.emit('live-frame', frame);
+        break;
     }
   }
 

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL_PREFIX = "workshop:session:"
 QUEUE_SIZE = 1000
+REDIS_MAX_CONNECTIONS = 50  # per process, shared by publishing and presence (the listener has its own)
 
 
 def encode(message: dict) -> str:
@@ -111,7 +112,11 @@ class RedisHub(LocalHub):
 
         self.url = url
         self.prefix = prefix
-        self.redis = redis.Redis.from_url(url)
+        # A blocking pool: under gevent hundreds of greenlets publish and update
+        # presence at once; the default pool raises "Too many connections"
+        # instead of waiting for a free one.
+        self.redis = redis.Redis(connection_pool=redis.BlockingConnectionPool.from_url(
+            url, max_connections=REDIS_MAX_CONNECTIONS, timeout=10))
         self._listener: threading.Thread | None = None
         self._listener_lock = threading.Lock()
         self._ready = threading.Event()
