@@ -34,6 +34,7 @@ import logging
 import socket
 import threading
 import uuid
+import weakref
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, request
@@ -143,6 +144,40 @@ def init_app(app) -> None:
 
 class _Stop(Exception):
     pass
+
+
+_locks_guard = threading.Lock()
+
+
+def _writer_lock(app, session_id: int) -> threading.Lock:
+    """One writer per session *in this process* before a database connection is taken.
+
+    The database serialises the writers of a session anyway (row lock, or SQLite's
+    single writer). Without this lock, under gevent, every waiting writer would
+    hold a pooled connection while it waits for the row lock, and a busy session
+    could exhaust the pool for all the others.
+    """
+    locks = app.extensions.setdefault("live_writer_locks", weakref.WeakValueDictionary())
+    with _locks_guard:
+        lock = locks.get(session_id)
+        if lock is None:
+            lock = _SessionLock()
+            locks[session_id] = lock
+        return lock
+
+
+class _SessionLock:
+    """A lock that can live in a WeakValueDictionary (plain locks cannot be weakly referenced)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+
+    def __enter__(self):
+        self._lock.acquire()
+        return self
+
+    def __exit__(self, *exc):
+        self._lock.release()
 
 
 class LiveConnection:
@@ -255,6 +290,10 @@ class LiveConnection:
         if not isinstance(op, dict):
             self._queue(self._error("wrong_type", _("“op” must be an object."), field="op"))
             return
+        with _writer_lock(self.app, self.session_id):
+            self._apply(op, op_id)
+
+    def _apply(self, op: dict, op_id: str | None) -> None:
         session = db.session
         try:
             if self.actor.kind == "participant" and not self._still_member(session):
