@@ -17,15 +17,9 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 
 
 @pytest.fixture
-def browser():
-    if not Path(CHROMIUM).exists() and not IN_CI:
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists() else None, args=ARGS)
-        yield b
-        b.close()
+def browser(chromium):
+    """The session-wide Chromium from conftest: one Playwright instance per test run."""
+    return chromium
 
 
 @pytest.fixture
