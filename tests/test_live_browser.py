@@ -1,19 +1,12 @@
 """Two people in Chromium on one board: each sees the other's changes without reloading."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
-from tests.conftest import IN_CI, PASSWORD
+from tests.conftest import PASSWORD
 from tests.live_server import LiveServer
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
 
 
 @pytest.fixture

@@ -48,7 +48,7 @@ from wsproto.utilities import LocalProtocolError
 from ..board import Actor, BoardError, apply_operation
 from ..db import db
 from ..models import Participant, WorkshopSession
-from ..web.identity import actor_for, participant_token
+from ..web.identity import actor_for
 from . import catchup
 from .hub import encode
 
@@ -102,7 +102,6 @@ def _guard_upgrade():
     if actor is None:
         abort(403)
     g.live_actor = actor
-    g.live_token = participant_token(session_id) if actor.kind == "participant" else None
     g.live_anonymous = bool(ws.anonymous)
     db.session.remove()  # do not hold a connection (or SQLite's lock) for the socket's lifetime
     if not current_app.config.get("WS_PERMESSAGE_DEFLATE"):
@@ -119,8 +118,7 @@ def session_socket(ws, session_id: int):
     except (OSError, AttributeError):
         pass
     try:
-        LiveConnection(current_app._get_current_object(), ws, session_id, g.live_actor, g.live_token,
-                       g.live_anonymous).run()
+        LiveConnection(current_app._get_current_object(), ws, session_id, g.live_actor, g.live_anonymous).run()
     finally:
         # End the TCP connection now: Werkzeug's server would otherwise keep it
         # open for keep-alive and the client would wait for it after a close frame.
@@ -183,12 +181,11 @@ class _SessionLock:
 class LiveConnection:
     """One websocket of one session: a reader (this thread) and a sender thread."""
 
-    def __init__(self, app, ws, session_id: int, actor: Actor, token: str | None, anonymous: bool):
+    def __init__(self, app, ws, session_id: int, actor: Actor, anonymous: bool):
         self.app = app
         self.ws = ws
         self.session_id = session_id
         self.actor = actor
-        self.token = token
         self.anonymous = anonymous
         self.conn_id = uuid.uuid4().hex
         self.hub = app.extensions["hub"]
