@@ -251,3 +251,51 @@ def test_presence_lists_who_is_here_and_what_they_edit(board):
         p.close()
         people = f.wait_for(lambda fr: fr["type"] == "presence" and len(fr["people"]) == 1)["people"]
         assert people[0]["kind"] == "facilitator"
+
+
+def test_an_event_published_ahead_of_a_missing_one_is_preceded_by_it(board, app):
+    """Publishing races between threads or processes never reorder or skip events for a client."""
+    from workshop.board import Actor, apply_operation
+    from workshop.db import db
+
+    phase, lane = board["phases"][0], board["lanes"][2]
+    with connect(board, 0) as c:
+        start = c.seq
+        with app.app_context():
+            results = []
+            for title in ("Eerste", "Tweede"):
+                results.append(apply_operation(db.session, board["id"], Actor("system", None),
+                                               {"type": "card.add", "phase_id": phase, "lane_id": lane,
+                                                "title": title, "op_id": f"race-{title}"}))
+                db.session.commit()
+            db.session.remove()
+        # only the second is published (the first one's publisher is "late")
+        app.extensions["hub"].publish(board["id"], results[1].event)
+        c.wait_seq(start + 2)
+        assert [(e["seq"], e["data"]["card"]["title"]) for e in c.events()] == [
+            (start + 1, "Eerste"), (start + 2, "Tweede")]
+        # the late publication arrives after all and is not delivered twice
+        app.extensions["hub"].publish(board["id"], results[0].event)
+        c.apply("card.add", phase_id=phase, lane_id=lane, title="Derde")
+        assert [e["seq"] for e in c.events()] == [start + 1, start + 2, start + 3]
+
+
+def test_a_client_that_cannot_keep_up_is_disconnected_and_catches_up_after(board, app):
+    from websockets.exceptions import ConnectionClosed
+
+    phase, lane = board["phases"][0], board["lanes"][2]
+    writer = connect(board, 1)
+    app.config["WS_OUTBOX_SIZE"] = 5  # only the next connection's outbox is this small
+    with connect(board, 0) as slow, writer:
+        app.config["WS_OUTBOX_SIZE"] = 1000
+        hub = app.extensions["hub"]
+        for _ in range(900):  # far more than 5 frames, faster than any socket drains
+            hub.publish(board["id"], {"type": "presence", "people": []})
+        with pytest.raises(ConnectionClosed) as exc:
+            slow.wait_for(lambda f: False, timeout=10)
+        assert exc.value.rcvd.code == 4408
+        writer.wait_for(lambda f: f["type"] == "presence" and f["people"] == [], timeout=10)
+        ack = writer.apply("card.add", phase_id=phase, lane_id=lane, title="Gemist door de trage")
+        with connect(board, 0, last_seq=slow.seq) as back:
+            assert back.synced["seq"] >= ack["seq"]
+            assert any(e["data"]["card"]["title"] == "Gemist door de trage" for e in back.events())

@@ -66,8 +66,8 @@ class LocalHub:
         self._subs: dict[int, set[Subscription]] = defaultdict(set)
         self._lock = threading.Lock()
 
-    def subscribe(self, session_id: int) -> Subscription:
-        sub = Subscription(self, session_id)
+    def subscribe(self, session_id: int, maxsize: int = QUEUE_SIZE) -> Subscription:
+        sub = Subscription(self, session_id, maxsize)
         with self._lock:
             self._subs[session_id].add(sub)
         return sub
@@ -122,9 +122,9 @@ class RedisHub(LocalHub):
         self._ready = threading.Event()
         self._stopped = False
 
-    def subscribe(self, session_id: int) -> Subscription:
+    def subscribe(self, session_id: int, maxsize: int = QUEUE_SIZE) -> Subscription:
         self._ensure_listener()
-        return super().subscribe(session_id)
+        return super().subscribe(session_id, maxsize)
 
     def publish(self, session_id: int, message: dict) -> None:
         seq = message.get("seq")

@@ -202,7 +202,7 @@ class LiveConnection:
 
     def run(self) -> None:
         # Subscribe before reading anything, so no event committed from now on is missed.
-        self.sub = self.hub.subscribe(self.session_id)
+        self.sub = self.hub.subscribe(self.session_id, int(self.app.config.get("WS_OUTBOX_SIZE") or 1000))
         sender = None
         try:
             first = self.ws.receive(timeout=HELLO_TIMEOUT)
