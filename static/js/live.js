@@ -121,11 +121,13 @@ export function connect(board) {
         if (frame.presence) board.setPresence(frame.presence);
         if (first) {
           // everything not yet acknowledged, in the order it was made
-          const pendingCount = outbox.length;
           for (const op of outbox) send({type: 'op', op});
           if (editing) send({type: 'presence', editing});
-          if (wasOffline && pendingCount === 0) board.announce(board.t('Back online: all changes are saved.'));
-          wasOffline = pendingCount > 0 || wasOffline;
+          // after an interruption: say so once everything queued is saved (at the last ack)
+          if (wasOffline && outbox.length === 0) {
+            wasOffline = false;
+            board.announce(board.t('Back online: all changes are saved.'));
+          }
         }
         break;
       }
