@@ -183,9 +183,9 @@ def test_the_participant_flow_works_with_the_keyboard_only(app, chromium, facili
 def _tab_to(page, locator, limit: int = 600) -> None:
     """Press Tab until ``locator`` has the focus (fails if the keyboard cannot reach it)."""
     locator.wait_for(state="attached")
-    target = locator.element_handle()
     for _ in range(limit):
-        if page.evaluate("el => document.activeElement === el", target):
+        # resolved afresh each time: a live update may redraw the element while we tab
+        if locator.evaluate("el => document.activeElement === el"):
             return
         page.keyboard.press("Tab")
     raise AssertionError(f"{locator} cannot be reached with Tab")
