@@ -227,11 +227,14 @@ def test_a_removed_participant_is_disconnected_at_the_next_operation(board, app)
         assert exc.value.rcvd.code == 4403
 
 
-def test_an_oversized_frame_closes_the_connection(board, app):
+def test_an_oversized_frame_gets_an_error_and_a_huge_one_closes_the_connection(board, app):
     from websockets.exceptions import ConnectionClosed
 
     with connect(board, 0) as c:
         c.send(json.dumps({"type": "op", "op": {"type": "card.add", "title": "x" * (20 * 1024)}}))
+        assert c.wait_for(lambda f: f["type"] == "error")["code"] == "too_large"
+        c.apply("card.add", phase_id=board["phases"][0], lane_id=board["lanes"][2], title="Nog steeds verbonden")
+        c.send(json.dumps({"type": "op", "op": {"type": "card.add", "title": "x" * (300 * 1024)}}))
         with pytest.raises(ConnectionClosed) as exc:
             c.wait_for(lambda f: False, timeout=10)
         assert exc.value.rcvd.code == 1009

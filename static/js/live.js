@@ -141,6 +141,15 @@ export function connect(board) {
         break;
       }
       case 'error': {
+        if (frame.code === 'rate_limited' && frame.op_id) {
+          // not refused, only too fast (e.g. a long outbox after being offline): send it again later
+          const op = outbox.find(o => o.op_id === frame.op_id);
+          if (op) {
+            setTimeout(() => { if (synced && outbox.includes(op)) send({type: 'op', op}); },
+              (frame.retry_after || 1) * 1000);  // same delay for all: keeps their order
+            break;
+          }
+        }
         const w = frame.op_id ? settle(frame.op_id) : null;
         if (w) w.reject({code: frame.code, message: frame.message});
         else if (frame.op_id) board.toast(frame.message); // an op from before a reload

@@ -24,8 +24,10 @@ Decisions (see PERFORMANCE.md):
   ``WS_PING_INTERVAL`` seconds, not by simple-websocket's ``ping_interval``:
   that one writes from the reader thread, which would make two writers on one
   socket. A connection that has not answered the previous ping is closed.
-- Frames larger than ``WS_MAX_MESSAGE_SIZE`` close the connection (1009),
-  through simple-websocket's ``max_message_size``.
+- Frames larger than ``WS_MAX_MESSAGE_SIZE`` get an error frame (``too_large``);
+  frames over ``WS_HARD_MESSAGE_SIZE`` are cut off by simple-websocket's
+  ``max_message_size`` and close the connection (1009). Operations pass a
+  per-connection token bucket (``ratelimit.py``) before they reach the database.
 """
 from __future__ import annotations
 
@@ -51,6 +53,7 @@ from ..models import Participant, WorkshopSession
 from ..web.identity import actor_for
 from . import catchup
 from .hub import encode
+from .ratelimit import TokenBucket, rate_limited_frame
 
 log = logging.getLogger(__name__)
 
@@ -129,8 +132,13 @@ def session_socket(ws, session_id: int):
 
 
 def init_app(app) -> None:
+    # Frames over WS_MAX_MESSAGE_SIZE get an error frame and the connection stays
+    # usable; only frames over the hard cap (4× that, at least 256 KiB) are not
+    # even read to the end: simple-websocket closes those with 1009.
+    limit = int(app.config.get("WS_MAX_MESSAGE_SIZE") or 16 * 1024)
+    app.config.setdefault("WS_HARD_MESSAGE_SIZE", max(4 * limit, 256 * 1024))
     app.config.setdefault("SOCK_SERVER_OPTIONS", {
-        "max_message_size": app.config.get("WS_MAX_MESSAGE_SIZE", 16 * 1024),
+        "max_message_size": app.config["WS_HARD_MESSAGE_SIZE"],
         "ping_interval": None,  # the sender pings; see the module docstring
     })
     app.config.setdefault("WS_CATCHUP_MAX", 500)
@@ -192,6 +200,8 @@ class LiveConnection:
         self.presence = app.extensions["presence"]
         self.ping_interval = float(app.config.get("WS_PING_INTERVAL") or 25)
         self.catchup_max = int(app.config.get("WS_CATCHUP_MAX") or 500)
+        self.max_message = int(app.config.get("WS_MAX_MESSAGE_SIZE") or 16 * 1024)
+        self.op_bucket = TokenBucket.from_config(app.config)
         self.sub = None
         self.last_sent = 0
         self.synced = False  # events queued before the first sync are covered by it
@@ -239,6 +249,10 @@ class LiveConnection:
             db.session.remove()
 
     def _parse(self, data):
+        if len(data) > self.max_message:
+            self._queue(self._error("too_large", _("This message is too large (at most %(max)d bytes).",
+                                                   max=self.max_message)))
+            return None
         if isinstance(data, bytes):
             try:
                 data = data.decode("utf-8")
@@ -246,7 +260,7 @@ class LiveConnection:
                 data = None
         try:
             frame = json.loads(data) if data is not None else None
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
             frame = None
         if not isinstance(frame, dict):
             self._queue(self._error("malformed", _("A message must be a JSON object.")))
@@ -286,6 +300,9 @@ class LiveConnection:
             return
         if not isinstance(op, dict):
             self._queue(self._error("wrong_type", _("“op” must be an object."), field="op"))
+            return
+        if not self.op_bucket.take():
+            self._queue(rate_limited_frame(op_id, self.op_bucket.retry_after()))
             return
         with _writer_lock(self.app, self.session_id):
             self._apply(op, op_id)
