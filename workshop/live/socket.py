@@ -142,6 +142,10 @@ def init_app(app) -> None:
         "ping_interval": None,  # the sender pings; see the module docstring
     })
     app.config.setdefault("WS_CATCHUP_MAX", 500)
+    # The per-session writer lock matters where a transaction can yield while it
+    # waits for the database (PostgreSQL under gevent). On SQLite an operation
+    # never yields inside its transaction, so the lock would only add switching.
+    app.config.setdefault("WS_WRITER_LOCK", not str(app.config.get("DATABASE_URL", "")).startswith("sqlite"))
     app.before_request(_guard_upgrade)
     sock.init_app(app)
     from .presence import init_app as init_presence
@@ -304,7 +308,10 @@ class LiveConnection:
         if not self.op_bucket.take():
             self._queue(rate_limited_frame(op_id, self.op_bucket.retry_after()))
             return
-        with _writer_lock(self.app, self.session_id):
+        if self.app.config["WS_WRITER_LOCK"]:
+            with _writer_lock(self.app, self.session_id):
+                self._apply(op, op_id)
+        else:
             self._apply(op, op_id)
 
     def _apply(self, op: dict, op_id: str | None) -> None:
