@@ -50,7 +50,7 @@ from wsproto.utilities import LocalProtocolError
 from ..board import Actor, BoardError, apply_operation
 from ..db import db
 from ..models import Participant, WorkshopSession
-from ..web.identity import actor_for
+from ..identity import actor_for
 from . import catchup
 from .hub import encode
 from .ratelimit import TokenBucket, rate_limited_frame
@@ -211,6 +211,8 @@ class LiveConnection:
         self.synced = False  # events queued before the first sync are covered by it
         self.editing = None
         self.closed = threading.Event()
+        # translated now, in the upgrade request: the sender thread has no request (and no locale)
+        self.removed_message = _("You are no longer a participant of this session.")
 
     # -- reader -------------------------------------------------------------
 
@@ -474,6 +476,17 @@ class LiveConnection:
             self._fill(seq - 1)
         self._write(text)
         self.last_sent = seq
+        self._check_removed(text)
+
+    def _check_removed(self, text: str) -> None:
+        """A participant removed by the facilitator is cut off at once, on every open connection."""
+        if self.actor.kind != "participant" or '"participant.remove"' not in text:
+            return
+        message = json.loads(text)
+        if message.get("event") == "participant.remove" and (message.get("data") or {}).get("id") == self.actor.id:
+            self._write(self._error("removed", self.removed_message))
+            self._close(CLOSE_NOT_ALLOWED, "removed")
+            raise _Stop
 
     def _fill(self, upto: int) -> None:
         """Send the events between the last one sent and ``upto`` from the log."""
@@ -483,6 +496,7 @@ class LiveConnection:
         for seq, text in self._read(catchup.events_between, self.session_id, self.last_sent, upto):
             self._write(text)
             self.last_sent = seq
+            self._check_removed(text)
 
     def _read(self, fn, *args):
         """Run a read in its own short transaction, ended before any socket write.
@@ -535,6 +549,6 @@ class LiveConnection:
         if self.actor.kind != "participant":
             return
         if not self._read(self._still_member):
-            self._write(self._error("removed", _("You are no longer a participant of this session.")))
+            self._write(self._error("removed", self.removed_message))
             self._close(CLOSE_NOT_ALLOWED, "removed")
             raise _Stop

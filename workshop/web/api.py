@@ -9,7 +9,7 @@ from ..board import board_snapshot
 from ..db import db
 from ..models import Formula, LibraryEntry
 from .board import library_query
-from .identity import require_session
+from ..identity import require_session
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 

@@ -11,7 +11,7 @@ from ..db import db
 from ..models import Channel, Formula, LibraryEntry
 from ..sessions import format_code
 from .forms import ConfirmForm
-from .identity import require_session
+from ..identity import require_session
 
 bp = Blueprint("board", __name__)
 

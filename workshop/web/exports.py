@@ -16,7 +16,7 @@ from ..export import document, files, pdf
 from ..export.fonts import register_fonts
 from ..export.report import build_report
 from ..sessions import format_code
-from .identity import require_session
+from ..identity import require_session
 
 bp = Blueprint("exports", __name__)
 

@@ -15,7 +15,7 @@ from ..board import BoardError, board_snapshot
 from ..cloning import AGREEMENT_HEADINGS, GUARANTEE_HEADINGS
 from ..db import db
 from ..models import WorkshopSession
-from .identity import require_session
+from ..identity import require_session
 
 bp = Blueprint("facilitation", __name__)
 

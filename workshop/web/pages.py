@@ -8,7 +8,7 @@ from ..board import BoardError
 from ..db import db
 from ..sessions import find_by_code, format_code, join_session, normalise_code
 from .forms import CodeForm, JoinForm
-from .identity import actor_for, remember_participant
+from ..identity import actor_for, remember_participant
 from .ratelimit import client_address, limiter, too_many
 
 bp = Blueprint("pages", __name__)

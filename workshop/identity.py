@@ -8,10 +8,10 @@ from __future__ import annotations
 from flask import abort, session
 from flask_login import current_user
 
-from ..board import Actor
-from ..db import db, utcnow
-from ..models import WorkshopSession
-from ..sessions import participant_for_token
+from .board import Actor
+from .db import db, utcnow
+from .models import WorkshopSession
+from .sessions import participant_for_token
 
 COOKIE_KEY = "participants"
 
