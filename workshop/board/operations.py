@@ -7,10 +7,11 @@ The caller commits, then publishes ``result.event``.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Callable
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from ..db import utcnow
@@ -50,12 +51,28 @@ class Context:
     @property
     def known_channels(self) -> set[str]:
         if self._channels is None:
-            self._channels = set(self.db.scalars(select(Channel.slug)))
+            self._channels = _channel_slugs(self.db)
         return self._channels
 
     @property
     def anonymous(self) -> bool:
         return self.ws.anonymous
+
+
+# The channel list changes only when the seed is loaded; a short per-process
+# cache saves a query on most card operations.
+_CHANNELS: dict[int, tuple[float, frozenset]] = {}
+CHANNEL_CACHE_SECONDS = 30.0
+
+
+def _channel_slugs(db: Session) -> frozenset:
+    key = id(db.get_bind())
+    now = time.monotonic()
+    hit = _CHANNELS.get(key)
+    if hit is None or now - hit[0] > CHANNEL_CACHE_SECONDS:
+        hit = (now, frozenset(db.scalars(select(Channel.slug))))
+        _CHANNELS[key] = hit
+    return hit[1]
 
 
 @dataclass
@@ -200,11 +217,25 @@ def _place(items: list, index: int | None) -> tuple[float, dict[int, float]]:
     return float(idx + 1), renumbered
 
 
-def _cell_cards(ctx: Context, phase_id: int, lane_id: int, exclude: int | None = None) -> list[Card]:
-    q = select(Card).where(Card.session_id == ctx.ws.id, Card.phase_id == phase_id, Card.lane_id == lane_id)
+@dataclass
+class _Slot:
+    """A card's place in its cell: only what placement needs, not the whole row."""
+
+    id: int
+    position: float
+
+
+def _place_in_cell(ctx: Context, phase_id: int, lane_id: int, index: int | None,
+                   exclude: int | None = None) -> tuple[float, dict[int, float]]:
+    q = select(Card.id, Card.position).where(Card.session_id == ctx.ws.id, Card.phase_id == phase_id,
+                                             Card.lane_id == lane_id)
     if exclude is not None:
         q = q.where(Card.id != exclude)
-    return list(ctx.db.scalars(q.order_by(Card.position, Card.id)))
+    slots = [_Slot(i, p) for i, p in ctx.db.execute(q.order_by(Card.position, Card.id))]
+    position, renumbered = _place(slots, index)
+    for card_id, pos in renumbered.items():
+        ctx.db.execute(update(Card).where(Card.id == card_id).values(position=pos))
+    return position, renumbered
 
 
 # ---------------------------------------------------------------------------
@@ -231,7 +262,7 @@ def card_add(ctx: Context, op: dict) -> dict:
         if channels is None:
             channels = [c for c in entry.channels if c in ctx.known_channels]
     index = v.integer(op, "index", required=False)
-    position, renumbered = _place(_cell_cards(ctx, phase.id, lane.id), index)
+    position, renumbered = _place_in_cell(ctx, phase.id, lane.id, index)
     now = utcnow()
     card = Card(
         session_id=ctx.ws.id, phase_id=phase.id, lane_id=lane.id, position=position, title=title,
@@ -283,7 +314,7 @@ def card_move(ctx: Context, op: dict) -> dict:
     if lane_id != card.lane_id:
         _get_in_session(ctx, Lane, lane_id, "lane")
     index = v.integer(op, "index", required=False)
-    position, renumbered = _place(_cell_cards(ctx, phase_id, lane_id, exclude=card.id), index)
+    position, renumbered = _place_in_cell(ctx, phase_id, lane_id, index, exclude=card.id)
     card.phase_id, card.lane_id, card.position = phase_id, lane_id, position
     card.updated_at = utcnow()
     return {"id": card.id, "phase_id": phase_id, "lane_id": lane_id, "position": position,
