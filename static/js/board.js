@@ -4,6 +4,8 @@
 // `board.applyServerEvent(evt)`. live.js swaps the HTTP transport for a
 // websocket and feeds remote events in.
 
+import {el, httpTransport} from './dom.js';
+
 const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
 
@@ -88,30 +90,7 @@ const reducers = {
 // ---------------------------------------------------------------------------
 // transport: plain HTTP until live.js replaces it
 
-function csrfToken() {
-  const el = document.querySelector('input[name="csrf_token"]');
-  return el ? el.value : '';
-}
-
-const httpTransport = {
-  async send(op) {
-    let res;
-    try {
-      res = await fetch(config.opsUrl, {
-        method: 'POST',
-        headers: {'Content-Type': 'application/json', 'X-CSRFToken': csrfToken()},
-        body: JSON.stringify(op),
-        credentials: 'same-origin',
-      });
-    } catch (e) {
-      throw {code: 'offline', message: t('You are offline; the change was not saved.')};
-    }
-    const body = await res.json().catch(() => ({}));
-    if (!res.ok) throw body.error || {code: 'error', message: t('Something went wrong.')};
-    board.applyServerEvent(body.event);
-    return body;
-  },
-};
+const httpTransportImpl = httpTransport(config.opsUrl, t, evt => board.applyServerEvent(evt));
 
 // ---------------------------------------------------------------------------
 // the public object
@@ -120,7 +99,7 @@ export const board = {
   config,
   t,
   reducers,
-  transport: httpTransport,
+  transport: httpTransportImpl,
   get state() { return state; },
 
   on(name, fn) { (listeners[name] ||= []).push(fn); },
@@ -232,20 +211,6 @@ function noteRemote(evt) {
 
 // ---------------------------------------------------------------------------
 // rendering
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k === 'class') node.className = v;
-    else if (k === 'text') node.textContent = v;
-    else if (k.startsWith('data-')) node.setAttribute(k, v);
-    else if (k in node && typeof v !== 'string') node[k] = v;
-    else node.setAttribute(k, v);
-  }
-  for (const c of children) if (c !== null && c !== undefined) node.append(c);
-  return node;
-}
 
 function cardNode(card) {
   const pendingCard = String(card.id).startsWith('tmp-');

@@ -3,6 +3,7 @@
 // through board.reducers; every control is also enforced on the server.
 // User text is only ever set with textContent.
 import {board} from './board.js';
+import {el} from './dom.js';
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const t = (key, params) => board.t(key, params);
@@ -10,17 +11,6 @@ const cfg = board.config;
 const isFac = cfg.isFacilitator;
 const S = () => board.state;
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k === 'class') node.className = v;
-    else if (k === 'text') node.textContent = v;
-    else node.setAttribute(k, v === true ? '' : v);
-  }
-  for (const c of children) if (c !== null && c !== undefined) node.append(c);
-  return node;
-}
 
 const send = op => board.send(op).catch(() => null); // board.send shows the error itself
 

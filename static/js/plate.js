@@ -2,6 +2,8 @@
 // plate.* operations. It offers live.js the same small interface as the board
 // (config, state, send, applyServerEvent, replaceSnapshot, setConnectionState,
 // setPresence, transport), so both views share one websocket protocol.
+import {el, httpTransport} from './dom.js';
+
 const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
 
@@ -15,23 +17,6 @@ function t(key, params = {}) {
   let s = strings[key] || key;
   for (const [k, v] of Object.entries(params)) s = s.split(`%(${k})s`).join(String(v));
   return s;
-}
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k === 'class') node.className = v;
-    else if (k === 'text') node.textContent = v;
-    else node.setAttribute(k, v === true ? '' : v);
-  }
-  for (const c of children) if (c !== null && c !== undefined) node.append(c);
-  return node;
-}
-
-function csrfToken() {
-  const input = document.querySelector('input[name="csrf_token"]');
-  return input ? input.value : '';
 }
 
 const reducers = {
@@ -54,24 +39,10 @@ function applyRenumbered(renumbered) {
   }
 }
 
-const httpTransport = {
-  async send(op) {
-    let res;
-    try {
-      res = await fetch(config.opsUrl, {method: 'POST', credentials: 'same-origin',
-        headers: {'Content-Type': 'application/json', 'X-CSRFToken': csrfToken()}, body: JSON.stringify(op)});
-    } catch (e) {
-      throw {code: 'offline', message: t('You are offline; the change was not saved.')};
-    }
-    const body = await res.json().catch(() => ({}));
-    if (!res.ok) throw body.error || {code: 'error', message: t('Something went wrong.')};
-    plate.applyServerEvent(body.event);
-    return body;
-  },
-};
+const transport = httpTransport(config.opsUrl, t, evt => plate.applyServerEvent(evt));
 
 export const plate = {
-  config, t, reducers, transport: httpTransport, presence: [],
+  config, t, reducers, transport, presence: [],
   get state() { return state; },
   on(name, fn) { (listeners[name] ||= []).push(fn); },
   emit(name, data) { for (const fn of listeners[name] || []) fn(data); },
