@@ -79,7 +79,7 @@ class WsClient:
                   "user_agent_header": USER_AGENT}
         if origin:
             kwargs["origin"] = origin
-        self.ws = connect(url, **kwargs)
+        self.ws = connect(url, **kwargs).__enter__()  # websockets 17 warns unless entered
         self.timeout = timeout
         self.frames: list[dict] = []  # everything received, in order
         self.seq = None
