@@ -50,3 +50,11 @@ def authenticate(db: Session, email: str, password: str) -> Facilitator | None:
 
 def facilitator_count(db: Session) -> int:
     return db.scalar(select(func.count(Facilitator.id))) or 0
+
+
+def session_owner(db: Session, email: str | None) -> Facilitator | None:
+    """The account that owns what the CLI creates: by e-mail, or the first account."""
+    q = select(Facilitator).order_by(Facilitator.id)
+    if email:
+        q = q.where(Facilitator.email == normalise_email(email))
+    return db.scalars(q).first()

@@ -110,18 +110,13 @@ def session_group():
 @with_appcontext
 def session_create(title, formula_name, with_cards, email, municipality, product, session_date):
     """Create a session; prints its id and join code."""
-    from sqlalchemy import select
-
+    from .accounts import session_owner
     from .board import BoardError
     from .db import db as database
-    from .models import Facilitator
     from .sessions import create_session, find_formula, format_code
 
     s = database.session
-    q = select(Facilitator).order_by(Facilitator.id)
-    if email:
-        q = q.where(Facilitator.email == email.strip().lower())
-    owner = s.scalars(q).first()
+    owner = session_owner(s, email)
     if owner is None:
         raise click.ClickException("no facilitator account: run `workshop facilitator create EMAIL` first")
     formula = None

@@ -76,19 +76,14 @@ def export_csv(session_id, output):
 @with_appcontext
 def import_command(file, as_template, email):
     """Import a JSON export as a new session (new join code) or as a template."""
-    from sqlalchemy import select
-
+    from ..accounts import session_owner
     from ..board import BoardError
     from ..db import db
-    from ..models import Facilitator
     from ..sessions import format_code
     from . import document
 
     s = db.session
-    q = select(Facilitator).order_by(Facilitator.id)
-    if email:
-        q = q.where(Facilitator.email == email.strip().lower())
-    owner = s.scalars(q).first()
+    owner = session_owner(s, email)
     if owner is None:
         raise click.ClickException("no such facilitator account" if email else
                                    "no facilitator account: run `workshop facilitator create EMAIL` first")

@@ -49,8 +49,8 @@ from wsproto.utilities import LocalProtocolError
 
 from ..board import Actor, BoardError, apply_operation
 from ..db import db
-from ..models import Participant, WorkshopSession
-from ..identity import actor_for
+from ..models import Participant
+from ..identity import require_session
 from . import catchup
 from .hub import encode
 from .ratelimit import TokenBucket, rate_limited_frame
@@ -97,13 +97,7 @@ def _guard_upgrade():
     if not _origin_allowed(request.headers.get("Origin")):
         log.info("websocket refused: foreign origin %r", request.headers.get("Origin"))
         abort(403)
-    session_id = request.view_args.get("session_id")
-    ws = db.session.get(WorkshopSession, session_id)
-    if ws is None:
-        abort(404)
-    actor = actor_for(ws)
-    if actor is None:
-        abort(403)
+    ws, actor = require_session(request.view_args.get("session_id"))  # 404 / 403 before the upgrade
     g.live_actor = actor
     g.live_anonymous = bool(ws.anonymous)
     db.session.remove()  # do not hold a connection (or SQLite's lock) for the socket's lifetime
