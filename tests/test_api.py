@@ -43,3 +43,20 @@ def test_session_board_for_members_only(app, facilitator, make_session):
     pboard = p.get(f"/api/sessions/{sid}").get_json()
     assert "join_code" not in pboard["session"] and pboard["cards"] == board["cards"]
     assert app.test_client().get(f"/api/sessions/{sid}").status_code == 403
+
+
+def test_library_as_the_session_board_shows_it(app, facilitator, make_session, db_session):
+    """Participants see the facilitator's own entries on the board, through the same filters."""
+    from workshop.reuse import create_entry
+
+    create_entry(db_session, facilitator, {"name": "Spreekuur in de wijk", "statements": ["Ik loop binnen."],
+                                           "channels": ["persoonlijk"], "lane": "innovations"})
+    db_session.commit()
+    sid, code = make_session(facilitator)
+    p = app.test_client()
+    join(p, code, "Piet")
+    assert "Spreekuur in de wijk" in p.get(f"/s/{sid}").data.decode()
+    found = p.get(f"/api/library?session={sid}&q=spreekuur").get_json()
+    assert [e["name"] for e in found["entries"]] == ["Spreekuur in de wijk"]
+    assert p.get("/api/library?q=spreekuur").get_json()["count"] == 0  # without the session: VNG only
+    assert app.test_client().get(f"/api/library?session={sid}").status_code == 403

@@ -102,9 +102,35 @@ def delete_template(db: Session, template_id: int, owner_id: int) -> None:
 # the library
 
 
-def visible_entries(db: Session, owner_id: int):
+def visible_entries(db: Session, owner_id: int | None):
+    """The VNG entries plus ``owner_id``'s own (only the VNG ones for ``None``)."""
     return db.scalars(select(LibraryEntry).where(or_(LibraryEntry.origin == "vng", LibraryEntry.owner_id == owner_id))
                       .order_by(LibraryEntry.origin.desc(), LibraryEntry.name)).all()
+
+
+def entry_dict(e: LibraryEntry) -> dict:
+    return {"id": e.id, "name": e.name, "aliases": e.aliases or [], "statements": e.statements or [],
+            "channels": e.channels or [], "lane": e.lane, "formulas": e.formulas or [], "tags": e.tags or [],
+            "origin": e.origin}
+
+
+def filter_library(entries, q: str = "", channel: str = "", lane: str = "", formula: str = ""):
+    """Search (names, aliases, statements, tags) and the channel, lane and formula filters."""
+    q = (q or "").strip().casefold()
+    out = []
+    for e in entries:
+        if channel and channel not in (e.channels or []):
+            continue
+        if lane and e.lane != lane:
+            continue
+        if formula and formula not in (e.formulas or []):
+            continue
+        if q:
+            haystack = " ".join([e.name, *(e.aliases or []), *(e.statements or []), *(e.tags or [])]).casefold()
+            if q not in haystack:
+                continue
+        out.append(e)
+    return out
 
 
 def get_entry(db: Session, entry_id: int, owner_id: int, *, own: bool = False) -> LibraryEntry:

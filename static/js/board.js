@@ -707,7 +707,8 @@ grid.addEventListener('drop', ev => {
 // ---------------------------------------------------------------------------
 // the library panel
 
-const libraryEntries = new Map();
+// the page carries the entries it shows; the API is asked only when the filters change
+const libraryEntries = new Map(JSON.parse($('#board-library').textContent).map(e => [e.id, e]));
 const libList = $('#library-list');
 
 function libraryNode(e) {
@@ -732,7 +733,9 @@ async function loadLibrary() {
   const params = new URLSearchParams(new FormData($('#library-filters')));
   for (const [k, v] of [...params.entries()]) if (!v) params.delete(k);
   try {
-    const res = await fetch(`${config.libraryUrl}?${params}`, {credentials: 'same-origin'});
+    const url = new URL(config.libraryUrl, location.href);
+    for (const [k, v] of params) url.searchParams.set(k, v);
+    const res = await fetch(url, {credentials: 'same-origin'});
     const body = await res.json();
     for (const e of body.entries) libraryEntries.set(e.id, e);
     libList.replaceChildren(...body.entries.map(libraryNode));
@@ -741,7 +744,6 @@ async function loadLibrary() {
 }
 $('#library-filters').addEventListener('input', () => { clearTimeout(libTimer); libTimer = setTimeout(loadLibrary, 200); });
 $('#library-filters').addEventListener('submit', ev => { ev.preventDefault(); loadLibrary(); });
-loadLibrary();
 
 function defaultCellFor(entry) {
   const focus = state.session.settings || {};

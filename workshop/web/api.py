@@ -7,41 +7,22 @@ from sqlalchemy import select
 
 from ..board import board_snapshot
 from ..db import db
-from ..models import Formula, LibraryEntry
-from .board import library_query
+from ..models import Formula
+from ..reuse import entry_dict, filter_library, visible_entries
 from ..identity import require_session
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
-def entry_dict(e: LibraryEntry) -> dict:
-    return {"id": e.id, "name": e.name, "aliases": e.aliases or [], "statements": e.statements or [],
-            "channels": e.channels or [], "lane": e.lane, "formulas": e.formulas or [], "tags": e.tags or [],
-            "origin": e.origin}
-
-
-def filter_library(entries, q: str = "", channel: str = "", lane: str = "", formula: str = ""):
-    q = (q or "").strip().casefold()
-    out = []
-    for e in entries:
-        if channel and channel not in (e.channels or []):
-            continue
-        if lane and e.lane != lane:
-            continue
-        if formula and formula not in (e.formulas or []):
-            continue
-        if q:
-            haystack = " ".join([e.name, *(e.aliases or []), *(e.statements or []), *(e.tags or [])]).casefold()
-            if q not in haystack:
-                continue
-        out.append(e)
-    return out
-
-
 @bp.route("/library")
 def library():
+    """``?session=<id>``: the library as that session's board shows it (its facilitator's own entries
+    included), for the session's members only."""
     owner = current_user.id if current_user.is_authenticated else None
-    entries = db.session.scalars(library_query(owner)).all()
+    if request.args.get("session", "").isdigit():
+        ws, _actor = require_session(int(request.args["session"]))
+        owner = ws.facilitator_id
+    entries = visible_entries(db.session, owner)
     args = {k: request.args.get(k, "")[:100] for k in ("q", "channel", "lane", "formula")}
     found = filter_library(entries, **args)
     return jsonify(entries=[entry_dict(e) for e in found], count=len(found))

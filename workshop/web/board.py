@@ -8,20 +8,13 @@ from sqlalchemy import select
 from ..board import BoardError, apply_operation, board_snapshot
 from ..board.validate import LIMITS
 from ..db import db
-from ..models import Channel, Formula, LibraryEntry
+from ..models import Channel, Formula
+from ..reuse import entry_dict, visible_entries
 from ..sessions import format_code
 from .forms import ConfirmForm
 from ..identity import require_session
 
 bp = Blueprint("board", __name__)
-
-
-def library_query(owner_id: int | None):
-    """VNG entries plus the session owner's own entries."""
-    q = select(LibraryEntry).order_by(LibraryEntry.lane.desc(), LibraryEntry.name)
-    if owner_id is None:
-        return q.where(LibraryEntry.origin == "vng")
-    return q.where((LibraryEntry.origin == "vng") | (LibraryEntry.owner_id == owner_id))
 
 
 @bp.route("/s/<int:session_id>")
@@ -30,7 +23,7 @@ def show(session_id: int):
     snapshot = board_snapshot(db.session, ws, actor)
     channels = db.session.scalars(select(Channel).order_by(Channel.position)).all()
     formulas = db.session.scalars(select(Formula).order_by(Formula.position)).all()
-    library = db.session.scalars(library_query(ws.facilitator_id)).all()
+    library = visible_entries(db.session, ws.facilitator_id)
     cells: dict[tuple[int, int], list] = {}
     for card in snapshot["cards"]:
         cells.setdefault((card["phase_id"], card["lane_id"]), []).append(card)
@@ -40,7 +33,7 @@ def show(session_id: int):
         "me": {"kind": actor.kind, "id": actor.id, "name": actor.name},
         "opsUrl": url_for("board.operation", session_id=ws.id),
         "snapshotUrl": url_for("api.session", session_id=ws.id),
-        "libraryUrl": url_for("api.library"),
+        "libraryUrl": url_for("api.library", session=ws.id),
         "wsPath": f"/ws/sessions/{ws.id}",
         "channels": [{"slug": c.slug, "name": c.name} for c in channels],
         "limits": LIMITS,
@@ -48,6 +41,7 @@ def show(session_id: int):
     return render_template(
         "board/board.html", ws=ws, actor=actor, snapshot=snapshot, cells=cells, channels=channels,
         channel_names=channel_names, formulas=formulas, library=library, config=config,
+        library_json=[entry_dict(e) for e in library],
         join_code=format_code(ws.join_code), form=ConfirmForm(),
         join_url=url_for("pages.join", code=ws.join_code, _external=True),
     )

@@ -10,7 +10,6 @@ from .. import reuse
 from ..board import BoardError
 from ..db import db
 from ..models import Channel, Formula
-from .api import filter_library
 from .forms import ConfirmForm
 
 bp = Blueprint("library_pages", __name__, url_prefix="/library")
@@ -28,7 +27,7 @@ def _page(entry=None, values=None, status=200):
     q = request.args.get("q", "")[:100]
     entries = [e for e in reuse.visible_entries(db.session, current_user.id) if not own_only or e.origin == "own"]
     if q:
-        entries = filter_library(entries, q=q)
+        entries = reuse.filter_library(entries, q=q)
     channels = db.session.scalars(select(Channel).order_by(Channel.position)).all()
     formulas = db.session.scalars(select(Formula).order_by(Formula.position)).all()
     return render_template("library/index.html", entries=entries, entry=entry, values=values or {},
