@@ -24,7 +24,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchserver import free_port, start_gunicorn  # noqa: E402
 
 WINDOW = 5  # operations in flight per client
 
@@ -64,33 +65,6 @@ def prepare(database_url: str, secret_key: str, clients: int) -> dict:
         db.session.remove()
         db.engine.dispose()
     return out
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(env: dict, port: int) -> subprocess.Popen:
-    cmd = [str(Path(sys.executable).parent / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"),
-           "--bind", f"127.0.0.1:{port}", "--workers", "1", "--log-level", "error", "wsgi:app"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"gunicorn exited with {proc.returncode}: {proc.stderr.read().decode()[-2000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
-                s.sendall(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n")
-                if s.recv(12).startswith(b"HTTP/1."):
-                    return proc
-        except OSError:
-            pass
-        time.sleep(0.1)
-    kill(proc)
-    raise SystemExit("gunicorn did not start")
 
 
 def kill(proc: subprocess.Popen) -> None:
@@ -209,7 +183,7 @@ def run(args) -> dict:
     started = time.monotonic()
     for _ in range(args.kills):
         port = free_port()
-        proc = start_server(env, port)
+        proc = start_gunicorn(env, port, log_level="error", quiet=True)
         url = f"ws://127.0.0.1:{port}/ws/sessions/{setup['session_id']}"
         stop = threading.Event()
         clients = [Client(i, url, cookie, setup, last_seqs[i], stop) for i, cookie in enumerate(setup["cookies"])]
@@ -233,7 +207,7 @@ def run(args) -> dict:
         print(f"kill {_ + 1}/{args.kills}: acked so far {len(acked)}, lost {len(lost)}", file=sys.stderr)
     # one last start: everyone catches up on what the final burst wrote
     port = free_port()
-    proc = start_server(env, port)
+    proc = start_gunicorn(env, port, log_level="error", quiet=True)
     try:
         stop = threading.Event()
         stop.set()

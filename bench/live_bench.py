@@ -28,9 +28,7 @@ import os
 import random
 import shutil
 import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,6 +37,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchserver import free_port, start_gunicorn  # noqa: E402
 
 WORDS = ("Track & Trace Stip op de kaart Webshop betaling Gelaagd aanbieden Next Steps Reviews Digitale balie "
          "Vooroverleg Omgevingstafel Checklist Chatbot Terugbelafspraak Statusupdate Wegwijzer").split()
@@ -79,31 +79,6 @@ def prepare_database(database_url: str, secret_key: str, sessions: int, clients:
         db.session.remove()
         db.engine.dispose()
     return out
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(env: dict, port: int, workers: int) -> subprocess.Popen:
-    cmd = [str(Path(sys.executable).parent / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"),
-           "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--no-control-socket",
-           "--log-level", "warning", "wsgi:app"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"gunicorn exited with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        raise SystemExit("gunicorn did not start")
-    return proc
 
 
 def process_tree(pid: int) -> list[int]:
@@ -379,7 +354,7 @@ def main(argv=None) -> int:
         if not args.url:
             port = free_port()
             env = dict(os.environ, DATABASE_URL=database_url, SECRET_KEY=secret_key, PYTHONUNBUFFERED="1")
-            proc = start_server(env, port, args.workers)
+            proc = start_gunicorn(env, port, workers=args.workers)
             base_url = f"http://127.0.0.1:{port}"
         sessions = [SessionState(i) for i in infos]
         stats = Stats()
