@@ -218,3 +218,18 @@ def participant_cookie(app, session_id: int, token: str) -> str:
     """The cookie a browser holds after joining: the participant token in the signed Flask session."""
     serializer = app.session_interface.get_signing_serializer(app)
     return "session=" + serializer.dumps({"participants": {str(session_id): token}, "_permanent": True})
+
+
+def people_on_board(app, code: str, names=("Piet", "Anna")):
+    """A logged-in facilitator and participants joined by ``code``: HTTP clients whose cookies
+    open websockets."""
+    from conftest import join, login
+
+    fac = http_client(app)
+    login(fac)
+    people = []
+    for name in names:
+        c = http_client(app)
+        join(c, code, name)
+        people.append(c)
+    return fac, people

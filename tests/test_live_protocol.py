@@ -7,8 +7,8 @@ import uuid
 import pytest
 from websockets.exceptions import InvalidStatus
 
-from tests.conftest import join, login
-from tests.live_server import LiveServer, WsClient, http_client, session_cookie
+from tests.conftest import join
+from tests.live_server import LiveServer, WsClient, http_client, people_on_board, session_cookie
 
 
 @pytest.fixture
@@ -21,13 +21,8 @@ def live(app):
 def board(app, live, facilitator, make_session):
     """A session from a formula; a logged-in facilitator and two joined participants (cookies)."""
     session_id, code = make_session(facilitator, formula="ontwerp")
-    fac = http_client(app)
-    login(fac)
-    people = []
-    for name in ("Piet", "Anna"):
-        c = http_client(app)
-        join(c, code, name)
-        people.append(session_cookie(c))
+    fac, clients = people_on_board(app, code)
+    people = [session_cookie(c) for c in clients]
     with WsClient(live.ws_url(session_id), session_cookie(fac), last_seq=None) as probe:
         snap = probe.frames[0]
     assert snap["type"] == "snapshot"

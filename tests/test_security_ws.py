@@ -11,8 +11,8 @@ import uuid
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from conftest import join, login, make_test_app
-from live_server import LiveServer, WsClient, http_client, session_cookie
+from conftest import join, make_test_app
+from live_server import LiveServer, WsClient, http_client, people_on_board, session_cookie
 from workshop.live.ratelimit import TokenBucket
 
 
@@ -30,13 +30,7 @@ def big_frames_app(db_path):
 def _board(app, make_facilitator, make_session):
     fid = make_facilitator()
     sid, code = make_session(fid, formula="ontwerp")
-    fac = http_client(app)
-    login(fac)
-    people = []
-    for name in ("Piet", "Anna"):
-        c = http_client(app)
-        join(c, code, name)
-        people.append(c)
+    fac, people = people_on_board(app, code)
     from workshop.db import db as database
     from workshop.models import Lane, Phase
     from sqlalchemy import select
