@@ -221,6 +221,33 @@ def test_participant_permissions(db_session, board, app):
     apply(db_session, ws, actor, {"type": "card.add", "title": "Facilitator mag", **cell})
 
 
+def test_a_removed_participant_can_change_nothing_and_another_sessions_participant_neither(
+        db_session, board, facilitator, make_session):
+    """The membership check sits in apply_operation itself: HTTP and websocket alike."""
+    from workshop.db import utcnow
+    from workshop.sessions import join_session
+
+    other_id = make_session(facilitator, formula="Ontwerp", with_cards=False)[0]
+    ws, phases, lanes, actor = board
+    ws = db_session.get(WorkshopSession, ws.id)
+    cell = {"phase_id": phases[0].id, "lane_id": lanes["innovations"].id}
+    p, _ = join_session(db_session, ws, "Piet")
+    stranger, _ = join_session(db_session, db_session.get(WorkshopSession, other_id), "Vreemde")
+    db_session.commit()
+    piet = Actor("participant", p.id, "Piet")
+    card = apply(db_session, ws, piet, {"type": "card.add", "title": "Nog van Piet", **cell}).payload["card"]
+    p.removed_at = utcnow()
+    db_session.commit()
+    before = _state(db_session, ws.id)
+    for who in (piet, Actor("participant", stranger.id, "Vreemde")):
+        for op in ({"type": "card.add", "title": "Te laat", **cell}, {"type": "card.delete", "id": card["id"]}):
+            with pytest.raises(BoardError) as info:
+                apply_operation(db_session, ws, who, op)
+            assert (info.value.code, info.value.status) == ("removed", 403)
+            db_session.rollback()
+    assert _state(db_session, ws.id) == before
+
+
 def test_http_operations_endpoint(app, facilitator, make_session, db_session):
     sid, code = make_session(facilitator, formula="Ontwerp")
     phase = db_session.scalars(select(Phase).where(Phase.session_id == sid)).first()

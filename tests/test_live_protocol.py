@@ -297,3 +297,20 @@ def test_a_client_that_cannot_keep_up_is_disconnected_and_catches_up_after(board
         with connect(board, 0, last_seq=slow.seq) as back:
             assert back.synced["seq"] >= ack["seq"]
             assert any(e["data"]["card"]["title"] == "Gemist door de trage" for e in back.events())
+
+
+@pytest.mark.parametrize("size", [10, 125, 126, 65535, 65536, 300_000])
+def test_shared_broadcast_frames_decode_intact_at_every_length_boundary(size):
+    """Broadcasts are framed once and the same bytes go to every client (RFC 6455 length forms)."""
+    from wsproto import ConnectionType
+    from wsproto.connection import Connection
+    from wsproto.events import TextMessage
+
+    from workshop.live.hub import Frame
+
+    text = json.dumps({"type": "event", "data": "é" * 3 + "x" * size})
+    client = Connection(ConnectionType.CLIENT)
+    client.receive_data(Frame(1, text).wire + Frame(2, "{}").wire)
+    messages = [e for e in client.events() if isinstance(e, TextMessage)]
+    assert [m.data for m in messages] == [text, "{}"]
+    assert all(m.message_finished for m in messages)

@@ -153,7 +153,7 @@ def _focus_for_round(ctx: Context, r: AgendaRound) -> bool:
     """Bring everyone to the round's lane/phase; returns whether settings changed."""
     lane_id = None
     if r.focus_lane_kind:
-        lane_id = ctx.db.scalar(select(Lane.id).where(Lane.session_id == ctx.ws.id, Lane.kind == r.focus_lane_kind)
+        lane_id = ctx.db.scalar(select(Lane.id).where(Lane.session_id == ctx.session_id, Lane.kind == r.focus_lane_kind)
                                 .order_by(Lane.position, Lane.id).limit(1))
     phase_id = r.focus_phase_id if r.focus_phase_id and ctx.db.get(Phase, r.focus_phase_id) else None
     changed = (ctx.ws.focus_lane_id, ctx.ws.focus_phase_id) != (lane_id, phase_id)
@@ -205,7 +205,7 @@ def agenda_set(ctx: Context, op: dict) -> dict:
     if not isinstance(items, list) or len(items) > MAX_AGENDA or not all(isinstance(i, dict) for i in items):
         raise ValidationError(N_("The agenda must be a list of at most %(max)d rounds."), code="wrong_type",
                               field="rounds", max=MAX_AGENDA)
-    existing = {r.id: r for r in _rounds(ctx.db, ctx.ws.id)}
+    existing = {r.id: r for r in _rounds(ctx.db, ctx.session_id)}
     keep = set()
     for n, item in enumerate(items, 1):
         rid = v.integer(item, "id", required=False, minimum=1)
@@ -217,7 +217,7 @@ def agenda_set(ctx: Context, op: dict) -> dict:
             r = existing[rid]
             keep.add(rid)
         else:
-            r = AgendaRound(session_id=ctx.ws.id, status="pending")
+            r = AgendaRound(session_id=ctx.session_id, status="pending")
             ctx.db.add(r)
         r.position, r.name, r.duration_seconds, r.instructions, r.focus_lane_kind = (
             n, name, duration, instructions, kind)
@@ -228,7 +228,7 @@ def agenda_set(ctx: Context, op: dict) -> dict:
 
 
 def _rounds_or_fail(ctx: Context) -> list[AgendaRound]:
-    rounds = _rounds(ctx.db, ctx.ws.id)
+    rounds = _rounds(ctx.db, ctx.session_id)
     if not rounds:
         raise Conflict(N_("The agenda is empty: add a round first."), code="no_round")
     return rounds
@@ -357,7 +357,7 @@ def vote_dict(db, vr: VoteRound | None, viewer: Actor | None = None) -> dict | N
 
 
 def _vote_or_fail(ctx: Context, *statuses: str) -> VoteRound:
-    vr = _active_vote(ctx.db, ctx.ws.id)
+    vr = _active_vote(ctx.db, ctx.session_id)
     if vr is None or vr.status not in statuses:
         if vr is not None and vr.status == "revealed" and "open" in statuses and len(statuses) == 1:
             raise Conflict(N_("The votes have been revealed; voting is over."), code="vote_revealed")
@@ -367,12 +367,12 @@ def _vote_or_fail(ctx: Context, *statuses: str) -> VoteRound:
 
 @operation("vote.open", facilitator_only=True, while_locked=True)
 def vote_open(ctx: Context, op: dict) -> dict:
-    if _active_vote(ctx.db, ctx.ws.id) is not None:
+    if _active_vote(ctx.db, ctx.session_id) is not None:
         raise Conflict(N_("A vote is already running; close it first."), code="vote_running")
     lane = _get_in_session(ctx, Lane, v.integer(op, "lane_id", minimum=1), "lane")
     budget = v.integer(op, "votes_per_participant", required=False, default=3, minimum=1, maximum=MAX_VOTES)
     per_card = v.integer(op, "max_per_card", required=False, default=min(3, budget), minimum=1, maximum=MAX_VOTES)
-    vr = VoteRound(session_id=ctx.ws.id, lane_id=lane.id, votes_per_participant=budget,
+    vr = VoteRound(session_id=ctx.session_id, lane_id=lane.id, votes_per_participant=budget,
                    max_per_card=min(per_card, budget), status="open", opened_at=utcnow())
     ctx.db.add(vr)
     ctx.db.flush()
@@ -444,7 +444,7 @@ def vote_close(ctx: Context, op: dict) -> dict:
         vr.revealed_at = now
     vr.status, vr.closed_at = "closed", now
     counts = vote_counts(ctx.db, vr.id)
-    cards = list(ctx.db.scalars(select(Card).where(Card.session_id == ctx.ws.id, Card.lane_id == vr.lane_id)
+    cards = list(ctx.db.scalars(select(Card).where(Card.session_id == ctx.session_id, Card.lane_id == vr.lane_id)
                                 .order_by(Card.phase_id, Card.position, Card.id)))
     cells: dict[int, list[Card]] = {}
     for c in cards:
@@ -466,14 +466,14 @@ def vote_close(ctx: Context, op: dict) -> dict:
 
 
 def _participants(ctx: Context) -> list[Participant]:
-    return list(ctx.db.scalars(select(Participant).where(Participant.session_id == ctx.ws.id,
+    return list(ctx.db.scalars(select(Participant).where(Participant.session_id == ctx.session_id,
                                                          Participant.removed_at.is_(None))
                                .order_by(Participant.id)))
 
 
 def _participant(ctx: Context, op: dict) -> Participant:
     p = ctx.db.get(Participant, v.integer(op, "id", minimum=1))
-    if p is None or p.session_id != ctx.ws.id or p.removed_at is not None:
+    if p is None or p.session_id != ctx.session_id or p.removed_at is not None:
         raise NotFound(N_("This participant is not in the session (any more)."), code="unknown_participant")
     return p
 
@@ -497,7 +497,7 @@ def participant_remove(ctx: Context, op: dict) -> dict:
     p = _participant(ctx, op)
     p.removed_at = utcnow()
     payload = {"id": p.id, "participant_id": p.id}
-    vr = _active_vote(ctx.db, ctx.ws.id)
+    vr = _active_vote(ctx.db, ctx.session_id)
     if vr is not None and vr.status == "open":
         ctx.db.execute(delete(Vote).where(Vote.vote_round_id == vr.id, Vote.participant_id == p.id))
         ctx.db.flush()
@@ -510,7 +510,7 @@ def participant_remove(ctx: Context, op: dict) -> dict:
 
 
 def _plate_items(ctx: Context, section: str, heading: str, exclude: int | None = None) -> list[PlateItem]:
-    q = select(PlateItem).where(PlateItem.session_id == ctx.ws.id, PlateItem.section == section,
+    q = select(PlateItem).where(PlateItem.session_id == ctx.session_id, PlateItem.section == section,
                                 PlateItem.heading == heading)
     if exclude is not None:
         q = q.where(PlateItem.id != exclude)
@@ -519,7 +519,7 @@ def _plate_items(ctx: Context, section: str, heading: str, exclude: int | None =
 
 def _plate_item(ctx: Context, op: dict) -> PlateItem:
     item = ctx.db.get(PlateItem, v.integer(op, "id", minimum=1))
-    if item is None or item.session_id != ctx.ws.id:
+    if item is None or item.session_id != ctx.session_id:
         raise NotFound(N_("This item does not exist (any more)."), code="unknown_plate_item")
     return item
 
@@ -529,10 +529,10 @@ def plate_add(ctx: Context, op: dict) -> dict:
     section = v.choice(op, "section", PLATE_SECTIONS, default="guarantee")
     heading = v.text(op, "heading", 60, required=True)
     text = v.text(op, "text", v.LIMITS["plate_text"], required=True)
-    if ctx.db.scalar(select(func.count(PlateItem.id)).where(PlateItem.session_id == ctx.ws.id)) >= 500:
+    if ctx.db.scalar(select(func.count(PlateItem.id)).where(PlateItem.session_id == ctx.session_id)) >= 500:
         raise Conflict(N_("The plate is full."), code="too_many")
     position, renumbered = _place(_plate_items(ctx, section, heading), v.integer(op, "index", required=False))
-    item = PlateItem(session_id=ctx.ws.id, section=section, heading=heading, text=text, position=position)
+    item = PlateItem(session_id=ctx.session_id, section=section, heading=heading, text=text, position=position)
     ctx.db.add(item)
     ctx.db.flush()
     return {"item": plate_item_dict(item), "renumbered": renumbered}

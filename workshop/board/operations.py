@@ -11,15 +11,20 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from sqlalchemy import delete, func, select, update
+from types import SimpleNamespace
+
+from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy.engine import Connection, Row
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..db import utcnow
-from ..models import BoardEvent, Card, Channel, Lane, LaneKind, LibraryEntry, Phase, SessionStatus, WorkshopSession
+from ..models import (BoardEvent, Card, Channel, Lane, LaneKind, LibraryEntry, Participant, Phase, SessionStatus,
+                      WorkshopSession)
 from . import validate as v
 from .actor import Actor
 from .errors import N_, BoardError, Conflict, Forbidden, NotFound, ValidationError
-from .serialize import card_dict, lane_dict, phase_dict
+from .serialize import card_dict, iso, lane_dict, phase_dict
 
 # Smallest gap between two fractional positions before a cell is renumbered.
 MIN_GAP = 1e-6
@@ -43,10 +48,37 @@ class OpResult:
 
 @dataclass
 class Context:
+    """What a handler works with: the database session, the locked session row, the actor.
+
+    ``row`` holds the session's settings as read under the lock (enough for the
+    card operations, which run as Core statements on ``conn``). ``ws`` is the
+    ORM object, loaded on first use by the operations that change it.
+    """
+
     db: Session
-    ws: WorkshopSession
+    row: Row
     actor: Actor
+    _ws: WorkshopSession | None = None
+    _conn: Connection | None = None
     _channels: set[str] | None = None
+
+    @property
+    def session_id(self) -> int:
+        return self.row.id
+
+    @property
+    def ws(self) -> WorkshopSession:
+        if self._ws is None:
+            # fresh from the database: it is read after the lock was taken
+            self._ws = self.db.get(WorkshopSession, self.row.id, populate_existing=True)
+        return self._ws
+
+    @property
+    def conn(self) -> Connection:
+        """The session's connection, in the same transaction, for Core statements."""
+        if self._conn is None:
+            self._conn = self.db.connection()
+        return self._conn
 
     @property
     def known_channels(self) -> set[str]:
@@ -56,7 +88,11 @@ class Context:
 
     @property
     def anonymous(self) -> bool:
-        return self.ws.anonymous
+        return self._ws.anonymous if self._ws is not None else bool(self.row.anonymous)
+
+    @property
+    def edit_policy(self) -> str:
+        return self._ws.edit_policy if self._ws is not None else self.row.edit_policy
 
 
 # The channel list changes only when the seed is loaded; a short per-process
@@ -116,36 +152,72 @@ def apply_operation(db: Session, ws: WorkshopSession | int, actor: Actor, op) ->
         op_id = None
 
     session_id = ws if isinstance(ws, int) else ws.id
+    conn = db.connection()
     # Lock the session row: on PostgreSQL this serialises writers of one
-    # session (sequence numbers without gaps); SQLite's BEGIN IMMEDIATE already does.
-    ws = db.scalars(select(WorkshopSession).where(WorkshopSession.id == session_id)
-                    .with_for_update().execution_options(populate_existing=True)).one_or_none()
-    if ws is None:
+    # session (sequence numbers without gaps); SQLite's BEGIN IMMEDIATE already
+    # does. The same statement tells whether a participant is still a member.
+    row = conn.execute(_LOCK_SESSION, {"sid": session_id,
+                                       "pid": actor.id if actor.kind == "participant" else None}).first()
+    if row is None:
         raise NotFound(N_("This session does not exist."))
+    if actor.kind == "participant" and not row.member:
+        raise Forbidden(N_("You are no longer a participant of this session."), code="removed")
 
     if op_id is not None:
-        seen = db.scalars(select(BoardEvent).where(BoardEvent.session_id == ws.id,
-                                                   BoardEvent.op_id == op_id)).one_or_none()
+        seen = conn.execute(_SEEN_OP, {"sid": session_id, "op_id": op_id}).first()
         if seen is not None:
             return OpResult(seen.seq, seen.type, seen.payload, op_id, seen.actor, duplicate=True)
 
     if not actor.is_facilitator:
         if handler.facilitator_only:
             raise Forbidden(N_("Only the facilitator can do this."))
-        if ws.status == SessionStatus.closed.value:
+        if row.status == SessionStatus.closed.value:
             raise Forbidden(N_("This session is closed; the board can no longer be changed."), code="closed")
-        if ws.locked and not handler.while_locked:
+        if row.locked and not handler.while_locked:
             raise Forbidden(N_("The facilitator has locked the board."), code="locked")
 
-    ctx = Context(db, ws, actor)
+    ctx = Context(db, row, actor, _conn=conn)
     payload = handler.fn(ctx, op)
 
-    ws.seq = (ws.seq or 0) + 1
-    ws.updated_at = utcnow()
-    db.add(BoardEvent(session_id=ws.id, seq=ws.seq, op_id=op_id, type=op_type, payload=payload,
-                      actor=actor.tag))
-    db.flush()
-    return OpResult(ws.seq, op_type, payload, op_id, actor.tag)
+    # The next sequence number and the event log entry, as Core statements:
+    # this runs for every change on every board, and the ORM's unit of work
+    # cost more than everything else an operation does.
+    seq = (row.seq or 0) + 1
+    now = utcnow()
+    conn.execute(_BUMP_SEQ, {"sid": session_id, "new_seq": seq, "now": now})
+    conn.execute(_INSERT_EVENT, {"session_id": session_id, "seq": seq, "op_id": op_id, "type": op_type,
+                                 "payload": payload, "actor": actor.tag, "created_at": now})
+    db.flush()  # what the ORM-based handlers changed
+    loaded = db.identity_map.get(Session.identity_key(WorkshopSession, session_id))
+    if loaded is not None:  # keep an ORM copy of the session row (HTTP callers hold one) truthful
+        set_committed_value(loaded, "seq", seq)
+        set_committed_value(loaded, "updated_at", now)
+    return OpResult(seq, op_type, payload, op_id, actor.tag)
+
+
+_WS = WorkshopSession.__table__
+_EVENTS = BoardEvent.__table__
+_CARDS = Card.__table__
+_PHASES = Phase.__table__
+_LANES = Lane.__table__
+_PARTICIPANTS = Participant.__table__
+
+# Statements of the hot path, built once (their cache keys are memoised).
+_LOCK_SESSION = (
+    select(_WS.c.id, _WS.c.seq, _WS.c.status, _WS.c.locked, _WS.c.anonymous, _WS.c.edit_policy,
+           _WS.c.facilitator_id,
+           select(_PARTICIPANTS.c.id).where(_PARTICIPANTS.c.id == bindparam("pid"),
+                                             _PARTICIPANTS.c.session_id == _WS.c.id,
+                                             _PARTICIPANTS.c.removed_at.is_(None))
+           .scalar_subquery().label("member"))
+    .where(_WS.c.id == bindparam("sid"))
+    .with_for_update(of=_WS)
+)
+_SEEN_OP = select(_EVENTS.c.seq, _EVENTS.c.type, _EVENTS.c.payload, _EVENTS.c.actor).where(
+    _EVENTS.c.session_id == bindparam("sid"), _EVENTS.c.op_id == bindparam("op_id"))
+_BUMP_SEQ = update(_WS).where(_WS.c.id == bindparam("sid")).values(seq=bindparam("new_seq"),
+                                                                    updated_at=bindparam("now"))
+_INSERT_EVENT = insert(_EVENTS)
 
 
 # ---------------------------------------------------------------------------
@@ -161,19 +233,41 @@ MISSING = {
 
 def _get_in_session(ctx: Context, model, obj_id: int, what: str):
     obj = ctx.db.get(model, obj_id)
-    if obj is None or obj.session_id != ctx.ws.id:
+    if obj is None or obj.session_id != ctx.session_id:
         # another session's object is reported as missing: its existence is not leaked
         raise NotFound(MISSING.get(what, N_("This item does not exist (any more).")), code=f"unknown_{what}")
     return obj
 
 
-def _card(ctx: Context, op: dict) -> Card:
-    card = _get_in_session(ctx, Card, v.integer(op, "id", minimum=1), "card")
-    return card
+_CARD_ROW = select(_CARDS.c.id, _CARDS.c.phase_id, _CARDS.c.lane_id, _CARDS.c.author_participant_id).where(
+    _CARDS.c.id == bindparam("id"), _CARDS.c.session_id == bindparam("sid"))
+_CELL = select(
+    select(_PHASES.c.id).where(_PHASES.c.id == bindparam("phase_id"), _PHASES.c.session_id == bindparam("sid"))
+    .scalar_subquery().label("phase_id"),
+    select(_LANES.c.id).where(_LANES.c.id == bindparam("lane_id"), _LANES.c.session_id == bindparam("sid"))
+    .scalar_subquery().label("lane_id"),
+)
 
 
-def _check_card_owner(ctx: Context, card: Card) -> None:
-    if ctx.actor.is_facilitator or ctx.ws.edit_policy != "own":
+def _card(ctx: Context, op: dict) -> Row:
+    """The card named by ``op["id"]``: the columns the card operations need."""
+    row = ctx.conn.execute(_CARD_ROW, {"id": v.integer(op, "id", minimum=1), "sid": ctx.session_id}).first()
+    if row is None:
+        raise NotFound(MISSING["card"], code="unknown_card")
+    return row
+
+
+def _check_cell(ctx: Context, phase_id: int, lane_id: int) -> None:
+    """Both the phase and the lane belong to this session (one query for both)."""
+    found = ctx.conn.execute(_CELL, {"phase_id": phase_id, "lane_id": lane_id, "sid": ctx.session_id}).first()
+    if found.phase_id is None:
+        raise NotFound(MISSING["phase"], code="unknown_phase")
+    if found.lane_id is None:
+        raise NotFound(MISSING["lane"], code="unknown_lane")
+
+
+def _check_card_owner(ctx: Context, card) -> None:
+    if ctx.actor.is_facilitator or ctx.edit_policy != "own":
         return
     if not (ctx.actor.kind == "participant" and card.author_participant_id == ctx.actor.id):
         raise Forbidden(N_("You may only change your own cards in this session."), code="not_owner")
@@ -225,32 +319,55 @@ class _Slot:
     position: float
 
 
+_CELL_SLOTS = (select(_CARDS.c.id, _CARDS.c.position)
+               .where(_CARDS.c.session_id == bindparam("sid"), _CARDS.c.phase_id == bindparam("phase_id"),
+                      _CARDS.c.lane_id == bindparam("lane_id"), _CARDS.c.id != bindparam("exclude"))
+               .order_by(_CARDS.c.position, _CARDS.c.id))
+_SET_POSITION = update(_CARDS).where(_CARDS.c.id == bindparam("card_id")).values(position=bindparam("pos"))
+_INSERT_CARD = insert(_CARDS)
+_DELETE_CARD = delete(_CARDS).where(_CARDS.c.id == bindparam("card_id"))
+
+
+def _changed_behind_orm(ctx: Context, card_ids, *, deleted: bool = False) -> None:
+    """Cards changed by Core statements: an ORM copy held by the caller reloads (or is dropped)."""
+    identity_map = ctx.db.identity_map
+    if not identity_map:
+        return
+    for card_id in card_ids:
+        obj = identity_map.get(Session.identity_key(Card, card_id))
+        if obj is not None:
+            ctx.db.expunge(obj) if deleted else ctx.db.expire(obj)
+
+
 def _place_in_cell(ctx: Context, phase_id: int, lane_id: int, index: int | None,
                    exclude: int | None = None) -> tuple[float, dict[int, float]]:
-    q = select(Card.id, Card.position).where(Card.session_id == ctx.ws.id, Card.phase_id == phase_id,
-                                             Card.lane_id == lane_id)
-    if exclude is not None:
-        q = q.where(Card.id != exclude)
-    slots = [_Slot(i, p) for i, p in ctx.db.execute(q.order_by(Card.position, Card.id))]
+    rows = ctx.conn.execute(_CELL_SLOTS, {"sid": ctx.session_id, "phase_id": phase_id, "lane_id": lane_id,
+                                          "exclude": exclude or 0})
+    slots = [_Slot(i, p) for i, p in rows]
     position, renumbered = _place(slots, index)
-    for card_id, pos in renumbered.items():
-        ctx.db.execute(update(Card).where(Card.id == card_id).values(position=pos))
+    if renumbered:
+        ctx.conn.execute(_SET_POSITION, [{"card_id": cid, "pos": pos} for cid, pos in renumbered.items()])
+        _changed_behind_orm(ctx, renumbered)
     return position, renumbered
 
 
 # ---------------------------------------------------------------------------
 # cards
+#
+# Card operations are most of a workshop's traffic: they run as Core statements
+# on the session's connection, without loading ORM objects.
 
 
 @operation("card.add")
 def card_add(ctx: Context, op: dict) -> dict:
-    phase = _get_in_session(ctx, Phase, v.integer(op, "phase_id", minimum=1), "phase")
-    lane = _get_in_session(ctx, Lane, v.integer(op, "lane_id", minimum=1), "lane")
+    phase_id = v.integer(op, "phase_id", minimum=1)
+    lane_id = v.integer(op, "lane_id", minimum=1)
+    _check_cell(ctx, phase_id, lane_id)
     entry_id = v.integer(op, "library_entry_id", required=False, minimum=1)
     entry = None
     if entry_id is not None:
         entry = ctx.db.get(LibraryEntry, entry_id)
-        if entry is None or (entry.origin != "vng" and entry.owner_id != ctx.ws.facilitator_id):
+        if entry is None or (entry.origin != "vng" and entry.owner_id != ctx.row.facilitator_id):
             raise NotFound(N_("This library entry does not exist."), code="unknown_library_entry")
     title = v.text(op, "title", v.LIMITS["title"], required=entry is None)
     statement = v.text(op, "statement", v.LIMITS["statement"], default=None)
@@ -262,17 +379,17 @@ def card_add(ctx: Context, op: dict) -> dict:
         if channels is None:
             channels = [c for c in entry.channels if c in ctx.known_channels]
     index = v.integer(op, "index", required=False)
-    position, renumbered = _place_in_cell(ctx, phase.id, lane.id, index)
+    position, renumbered = _place_in_cell(ctx, phase_id, lane_id, index)
     now = utcnow()
-    card = Card(
-        session_id=ctx.ws.id, phase_id=phase.id, lane_id=lane.id, position=position, title=title,
+    values = dict(
+        session_id=ctx.session_id, phase_id=phase_id, lane_id=lane_id, position=position, title=title,
         statement=statement or "", channels=channels or [], library_entry_id=entry.id if entry else None,
         author_participant_id=ctx.actor.id if ctx.actor.kind == "participant" else None,
         author_facilitator_id=ctx.actor.id if ctx.actor.kind == "facilitator" else None,
-        author_name=ctx.actor.name[: v.LIMITS["author_name"]], created_at=now, updated_at=now,
+        author_name=ctx.actor.name[: v.LIMITS["author_name"]], votes=0, created_at=now, updated_at=now,
     )
-    ctx.db.add(card)
-    ctx.db.flush()
+    card_id = ctx.conn.execute(_INSERT_CARD, values).inserted_primary_key[0]
+    card = SimpleNamespace(id=card_id, **values)
     return {"card": card_dict(card, anonymous=ctx.anonymous), "renumbered": renumbered}
 
 
@@ -297,10 +414,10 @@ def card_update(ctx: Context, op: dict) -> dict:
         raise ValidationError(N_("Nothing to change: give a title, statement or channels."),
                               code="missing_field")
     # last writer wins per field: only the fields named in this operation change
-    for key, value in changes.items():
-        setattr(card, key, value)
-    card.updated_at = utcnow()
-    return {"id": card.id, "changes": changes, "updated_at": card_dict(card)["updated_at"]}
+    now = utcnow()
+    ctx.conn.execute(update(_CARDS).where(_CARDS.c.id == card.id).values(**changes, updated_at=now))
+    _changed_behind_orm(ctx, [card.id])
+    return {"id": card.id, "changes": changes, "updated_at": iso(now)}
 
 
 @operation("card.move")
@@ -309,24 +426,28 @@ def card_move(ctx: Context, op: dict) -> dict:
     _check_card_owner(ctx, card)
     phase_id = v.integer(op, "phase_id", required=False, minimum=1, default=card.phase_id)
     lane_id = v.integer(op, "lane_id", required=False, minimum=1, default=card.lane_id)
-    if phase_id != card.phase_id:
-        _get_in_session(ctx, Phase, phase_id, "phase")
-    if lane_id != card.lane_id:
-        _get_in_session(ctx, Lane, lane_id, "lane")
+    if (phase_id, lane_id) != (card.phase_id, card.lane_id):
+        _check_cell(ctx, phase_id, lane_id)
     index = v.integer(op, "index", required=False)
     position, renumbered = _place_in_cell(ctx, phase_id, lane_id, index, exclude=card.id)
-    card.phase_id, card.lane_id, card.position = phase_id, lane_id, position
-    card.updated_at = utcnow()
+    ctx.conn.execute(_MOVE_CARD, {"card_id": card.id, "phase": phase_id, "lane": lane_id, "pos": position,
+                                  "now": utcnow()})
+    _changed_behind_orm(ctx, [card.id])
     return {"id": card.id, "phase_id": phase_id, "lane_id": lane_id, "position": position,
             "renumbered": renumbered}
+
+
+_MOVE_CARD = update(_CARDS).where(_CARDS.c.id == bindparam("card_id")).values(
+    phase_id=bindparam("phase"), lane_id=bindparam("lane"), position=bindparam("pos"), updated_at=bindparam("now"))
 
 
 @operation("card.delete")
 def card_delete(ctx: Context, op: dict) -> dict:
     card = _card(ctx, op)
-    if not ctx.actor.is_facilitator and ctx.ws.edit_policy == "own":
+    if not ctx.actor.is_facilitator and ctx.edit_policy == "own":
         _check_card_owner(ctx, card)
-    ctx.db.delete(card)
+    ctx.conn.execute(_DELETE_CARD, {"card_id": card.id})  # its votes go with it (ON DELETE CASCADE)
+    _changed_behind_orm(ctx, [card.id], deleted=True)
     return {"id": card.id}
 
 
@@ -335,7 +456,7 @@ def card_delete(ctx: Context, op: dict) -> dict:
 
 
 def _phases(ctx: Context, exclude: int | None = None) -> list[Phase]:
-    q = select(Phase).where(Phase.session_id == ctx.ws.id)
+    q = select(Phase).where(Phase.session_id == ctx.session_id)
     if exclude is not None:
         q = q.where(Phase.id != exclude)
     return list(ctx.db.scalars(q.order_by(Phase.position, Phase.id)))
@@ -354,7 +475,7 @@ def phase_add(ctx: Context, op: dict) -> dict:
     if len(siblings) >= MAX_PHASES:
         raise Conflict(N_("A board has at most %(max)d phases."), code="too_many", max=MAX_PHASES)
     position, renumbered = _place(siblings, v.integer(op, "index", required=False))
-    phase = Phase(session_id=ctx.ws.id, position=position, desired_name=desired,
+    phase = Phase(session_id=ctx.session_id, position=position, desired_name=desired,
                   current_name=current or None, statement=statement)
     ctx.db.add(phase)
     ctx.db.flush()
@@ -400,7 +521,7 @@ def phase_delete(ctx: Context, op: dict) -> dict:
 
 
 def _lanes(ctx: Context, exclude: int | None = None) -> list[Lane]:
-    q = select(Lane).where(Lane.session_id == ctx.ws.id)
+    q = select(Lane).where(Lane.session_id == ctx.session_id)
     if exclude is not None:
         q = q.where(Lane.id != exclude)
     return list(ctx.db.scalars(q.order_by(Lane.position, Lane.id)))
@@ -414,7 +535,7 @@ def lane_add(ctx: Context, op: dict) -> dict:
     if len(siblings) >= MAX_LANES:
         raise Conflict(N_("A board has at most %(max)d lanes."), code="too_many", max=MAX_LANES)
     position, renumbered = _place(siblings, v.integer(op, "index", required=False))
-    lane = Lane(session_id=ctx.ws.id, name=name, kind=kind, position=position)
+    lane = Lane(session_id=ctx.session_id, name=name, kind=kind, position=position)
     ctx.db.add(lane)
     ctx.db.flush()
     return {"lane": lane_dict(lane), "renumbered": renumbered}

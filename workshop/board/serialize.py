@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..models import Card, Lane, Phase, PlateItem
 
 
-def _iso(dt):
+def iso(dt):
     return dt.isoformat(timespec="seconds") + "Z" if dt else None
 
 
@@ -21,8 +21,8 @@ def card_dict(card: Card, *, anonymous: bool = False) -> dict:
         "author_participant_id": None if anonymous else card.author_participant_id,
         "library_entry_id": card.library_entry_id,
         "votes": card.votes or 0,
-        "created_at": _iso(card.created_at),
-        "updated_at": _iso(card.updated_at),
+        "created_at": iso(card.created_at),
+        "updated_at": iso(card.updated_at),
     }
 
 

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Card, Lane, Participant, Phase, PlateItem, WorkshopSession
 from .actor import Actor
-from .serialize import _iso, card_dict, lane_dict, phase_dict, plate_item_dict
+from .serialize import iso, card_dict, lane_dict, phase_dict, plate_item_dict
 
 
 def session_meta(ws: WorkshopSession, viewer: Actor | None = None) -> dict:
@@ -31,7 +31,7 @@ def session_meta(ws: WorkshopSession, viewer: Actor | None = None) -> dict:
         },
         "tagline": ws.tagline or "",
         "personas": list(ws.personas or []),
-        "created_at": _iso(ws.created_at),
+        "created_at": iso(ws.created_at),
     }
     if viewer is not None and viewer.is_facilitator:
         meta["join_code"] = ws.join_code

@@ -4,10 +4,12 @@ Two implementations behind one interface (as CTFd does it): ``LocalHub`` for
 one process, ``RedisHub`` when ``REDIS_URL`` is set so several gunicorn
 workers or hosts serve one session together.
 
-- A message is encoded once per publish, never once per client; subscribers
-  receive ``(seq, text)`` pairs so the sender of a connection can keep events
-  in order (and fill gaps from the event log) without decoding them again.
-  ``seq`` is None for messages outside the event order (presence).
+- A message is encoded once per publish, never once per client: every
+  subscriber receives the same ``Frame`` (``seq`` and JSON ``text``) so the
+  sender of a connection can keep events in order (and fill gaps from the
+  event log) without decoding them again, and the websocket frame bytes are
+  built once too. ``seq`` is None for messages outside the event order
+  (presence).
 - Each subscriber has a bounded queue: a slow or stalled laptop overflows its
   own queue and is disconnected (it reconnects and catches up from the event
   log) instead of holding up the others.
@@ -35,6 +37,42 @@ def encode(message: dict) -> str:
     return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
 
 
+def websocket_text_frame(text: str) -> bytes:
+    """One unfragmented, unmasked text frame (RFC 6455 §5.2), as a server sends it.
+
+    Server frames carry no mask, so the bytes are the same for every client
+    and are built once per broadcast. Only valid without extensions
+    (permessage-deflate is off by default; see ``live/socket.py``).
+    """
+    payload = text.encode("utf-8")
+    n = len(payload)
+    if n < 126:
+        header = bytes((0x81, n))
+    elif n < 1 << 16:
+        header = bytes((0x81, 126)) + n.to_bytes(2, "big")
+    else:
+        header = bytes((0x81, 127)) + n.to_bytes(8, "big")
+    return header + payload
+
+
+class Frame:
+    """One published message, shared by all the subscribers it is delivered to."""
+
+    __slots__ = ("seq", "text", "_wire")
+
+    def __init__(self, seq: int | None, text: str):
+        self.seq = seq
+        self.text = text
+        self._wire: bytes | None = None
+
+    @property
+    def wire(self) -> bytes:
+        """The websocket frame, built by the first connection that sends it."""
+        if self._wire is None:
+            self._wire = websocket_text_frame(self.text)
+        return self._wire
+
+
 class Subscription:
     """One connection's inbox. ``get`` blocks; ``overflowed`` tells the sender to drop the client."""
 
@@ -45,7 +83,7 @@ class Subscription:
         self.overflowed = False
 
     def put(self, item) -> None:
-        """Queue ``(seq, text)`` from the hub, or a connection-local item; never blocks."""
+        """Queue a ``Frame`` from the hub, or a connection-local item; never blocks."""
         try:
             self.queue.put_nowait(item)
         except queue.Full:
@@ -54,6 +92,13 @@ class Subscription:
     def get(self, timeout: float | None = None):
         try:
             return self.queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def get_nowait(self):
+        """The next item if one is waiting (no timer is armed: cheap under gevent)."""
+        try:
+            return self.queue.get_nowait()
         except queue.Empty:
             return None
 
@@ -84,14 +129,19 @@ class LocalHub:
         with self._lock:
             return len(self._subs.get(session_id, ()))
 
-    def publish(self, session_id: int, message: dict) -> None:
-        """Send a message to every connection of the session. Call only after commit."""
-        self._deliver(session_id, message.get("seq"), encode(message))
+    def publish(self, session_id: int, message: dict) -> str:
+        """Send a message to every connection of the session. Call only after commit.
+
+        Returns the encoded text (the publisher's own connection reuses it).
+        """
+        text = encode(message)
+        self._deliver(session_id, message.get("seq"), text)
+        return text
 
     def _deliver(self, session_id: int, seq: int | None, data: str) -> None:
         with self._lock:
             subs = list(self._subs.get(session_id, ()))
-        item = (seq, data)
+        item = Frame(seq, data)
         for sub in subs:
             sub.put(item)
 
@@ -126,10 +176,11 @@ class RedisHub(LocalHub):
         self._ensure_listener()
         return super().subscribe(session_id, maxsize)
 
-    def publish(self, session_id: int, message: dict) -> None:
+    def publish(self, session_id: int, message: dict) -> str:
         seq = message.get("seq")
-        payload = f"{'' if seq is None else seq}|{encode(message)}"
-        self.redis.publish(f"{self.prefix}{session_id}", payload)
+        text = encode(message)
+        self.redis.publish(f"{self.prefix}{session_id}", f"{'' if seq is None else seq}|{text}")
+        return text
 
     def _ensure_listener(self) -> None:
         with self._listener_lock:

@@ -47,12 +47,12 @@ from simple_websocket import ConnectionClosed
 from wsproto.events import Ping, TextMessage
 from wsproto.utilities import LocalProtocolError
 
-from ..board import Actor, BoardError, apply_operation
+from ..board import Actor, BoardError, OpResult, apply_operation
 from ..db import db
 from ..models import Participant
 from ..identity import require_session
 from . import catchup
-from .hub import encode
+from .hub import Frame, encode
 from .ratelimit import TokenBucket, rate_limited_frame
 
 log = logging.getLogger(__name__)
@@ -146,6 +146,30 @@ def init_app(app) -> None:
     init_presence(app)
 
 
+def apply_in_transaction(session, session_id: int, actor: Actor, op) -> OpResult:
+    """One operation in its own short transaction: apply and commit, or roll back and raise.
+
+    The session is ended either way, so no connection (nor SQLite's write lock)
+    is held while the socket waits for the next frame. A participant removed
+    since the upgrade is refused by ``apply_operation`` (code ``removed``).
+    """
+    try:
+        result = apply_operation(session, session_id, actor, op)
+        session.commit()
+        return result
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.remove()
+
+
+def still_member(session, session_id: int, participant_id: int) -> bool:
+    row = session.execute(select(Participant.removed_at).where(
+        Participant.id == participant_id, Participant.session_id == session_id)).first()
+    return row is not None and row[0] is None
+
+
 class _Stop(Exception):
     pass
 
@@ -201,6 +225,10 @@ class LiveConnection:
         self.max_message = int(app.config.get("WS_MAX_MESSAGE_SIZE") or 16 * 1024)
         self.op_bucket = TokenBucket.from_config(app.config)
         self.sub = None
+        # Broadcast frames are framed once per publish and shared (Frame.wire),
+        # unless an extension (permessage-deflate) changes the bytes per connection.
+        self.shared_frames = not app.config.get("WS_PERMESSAGE_DEFLATE")
+        self.pending: list[bytes] = []  # written together at the end of a batch
         self.last_sent = 0
         self.synced = False  # events queued before the first sync are covered by it
         self.editing = None
@@ -311,45 +339,28 @@ class LiveConnection:
             self._apply(op, op_id)
 
     def _apply(self, op: dict, op_id: str | None) -> None:
-        session = db.session
         try:
-            if self.actor.kind == "participant" and not self._still_member(session):
-                session.rollback()
-                self._queue(self._error("removed", _("You are no longer a participant of this session."), op_id))
-                self._queue_close(CLOSE_NOT_ALLOWED, "removed")
-                return
-            result = apply_operation(session, self.session_id, self.actor, op)
-            session.commit()
+            result = apply_in_transaction(db.session, self.session_id, self.actor, op)
         except BoardError as err:
-            session.rollback()
             self._queue(encode(dict(err.as_dict(_), type="error", op_id=op_id)))
+            if err.code == "removed":
+                self._queue_close(CLOSE_NOT_ALLOWED, "removed")
             return
         except Exception:
-            session.rollback()
             log.exception("operation failed in session %s", self.session_id)
             self._queue(self._error("server_error", _("Something went wrong; the change was not saved."), op_id))
             return
-        finally:
-            session.remove()
         if not result.duplicate:
-            event = result.event
-            text = encode(event)
-            self.hub.publish(self.session_id, event)
+            text = self.hub.publish(self.session_id, result.event)
             # our own copy first, so the ack below never overtakes its event
             # (the hub's copy arrives later and is dropped as already sent)
-            self.sub.put((result.seq, text))
+            self.sub.put(Frame(result.seq, text))
         self.sub.put(("ack", result.seq, encode({"type": "ack", "op_id": result.op_id, "seq": result.seq,
                                                  "duplicate": result.duplicate})))
 
     def _still_member(self, session) -> bool:
-        """The participant was not removed since the upgrade (which verified the token).
-
-        A primary-key lookup of one column: this runs before every operation, and
-        the full token lookup cost a sixth of the server's time per operation.
-        """
-        row = session.execute(select(Participant.removed_at).where(
-            Participant.id == self.actor.id, Participant.session_id == self.session_id)).first()
-        return row is not None and row[0] is None
+        """The participant was not removed since the upgrade (which verified the token)."""
+        return still_member(session, self.session_id, self.actor.id)
 
     # -- presence -----------------------------------------------------------
 
@@ -393,6 +404,7 @@ class LiveConnection:
     def _send_now(self, text: str) -> None:
         """Only before the sender starts (it is then the one writer)."""
         self._write(text)
+        self._flush()
 
     def _close(self, code: int, reason: str) -> None:
         self.closed.set()
@@ -403,11 +415,28 @@ class LiveConnection:
         self.ws.event.set()  # wake the reader
 
     def _write(self, text: str) -> None:
+        """Queue a text frame; ``_flush`` writes what is queued in one system call."""
+        self.pending.append(self.ws.ws.send(TextMessage(data=text)))
+
+    def _write_frame(self, frame: Frame) -> None:
+        self.pending.append(frame.wire if self.shared_frames else self.ws.ws.send(TextMessage(data=frame.text)))
+
+    def _flush(self) -> None:
+        if not self.pending:
+            return
+        data = self.pending[0] if len(self.pending) == 1 else b"".join(self.pending)
+        self.pending.clear()
         if not self.ws.connected:
             raise ConnectionClosed(self.ws.close_reason, self.ws.close_message)
         # sendall: simple-websocket's ws.send uses socket.send, which may write
         # only part of a large frame (a snapshot) to a slow client under gevent
-        self.ws.sock.sendall(self.ws.ws.send(TextMessage(data=text)))
+        self.ws.sock.sendall(data)
+
+    def _flush_and_close(self, code: int, reason: str) -> None:
+        try:
+            self._flush()
+        finally:
+            self._close(code, reason)
 
 
     # -- sender -------------------------------------------------------------
@@ -424,6 +453,11 @@ class LiveConnection:
             self.closed.set()
             if self.ws.connected:
                 self._close(CLOSE_GOING_AWAY, "closing")
+
+    # Items taken from the outbox before its frames are written in one system
+    # call: under load several events wait, and one write for all of them saves
+    # most of the per-frame cost.
+    BATCH = 100
 
     def _send_loop(self) -> None:
         awaiting_pong = False
@@ -442,35 +476,51 @@ class LiveConnection:
                 self._idle_checks()
                 continue
             awaiting_pong = False
-            if len(item) == 2:
-                self._send_event(*item)
-                continue
-            kind, value, extra = item
-            if kind == "send":
-                self._write(extra)
-            elif kind == "ack":
-                if value > self.last_sent:
-                    self._fill(value)
-                self._write(extra)
-            elif kind == "sync":
-                self._sync(value)
-            elif kind == "close":
-                self._close(value, extra)
-                return
-            elif kind == "stop":
-                return
+            for _n in range(self.BATCH):
+                if not self._handle(item):
+                    return
+                item = self.sub.get_nowait()
+                if item is None:
+                    break
+            else:
+                if item is not None and not self._handle(item):
+                    return
+            self._flush()
 
-    def _send_event(self, seq: int | None, text: str) -> None:
+    def _handle(self, item) -> bool:
+        """Queue the frames for one outbox item; False when the connection is done."""
+        if isinstance(item, Frame):
+            self._send_event(item)
+            return True
+        kind, value, extra = item
+        if kind == "send":
+            self._write(extra)
+        elif kind == "ack":
+            if value > self.last_sent:
+                self._fill(value)
+            self._write(extra)
+        elif kind == "sync":
+            self._sync(value)
+        elif kind == "close":
+            self._flush_and_close(value, extra)
+            return False
+        elif kind == "stop":
+            self._flush()
+            return False
+        return True
+
+    def _send_event(self, frame: Frame) -> None:
+        seq = frame.seq
         if seq is None:  # presence and other unordered frames
-            self._write(text)
+            self._write_frame(frame)
             return
         if not self.synced or seq <= self.last_sent:
             return  # already sent (our own copy, or filled from the log)
         if seq > self.last_sent + 1:
             self._fill(seq - 1)
-        self._write(text)
+        self._write_frame(frame)
         self.last_sent = seq
-        self._check_removed(text)
+        self._check_removed(frame.text)
 
     def _check_removed(self, text: str) -> None:
         """A participant removed by the facilitator is cut off at once, on every open connection."""
@@ -479,7 +529,7 @@ class LiveConnection:
         message = json.loads(text)
         if message.get("event") == "participant.remove" and (message.get("data") or {}).get("id") == self.actor.id:
             self._write(self._error("removed", self.removed_message))
-            self._close(CLOSE_NOT_ALLOWED, "removed")
+            self._flush_and_close(CLOSE_NOT_ALLOWED, "removed")
             raise _Stop
 
     def _fill(self, upto: int) -> None:
@@ -511,7 +561,7 @@ class LiveConnection:
         """Answer hello/sync: the events after ``last_seq``, or a snapshot; then ``synced``."""
         current = self._read(catchup.current_seq, self.session_id)
         if current is None:
-            self._close(CLOSE_NOT_ALLOWED, "session deleted")
+            self._flush_and_close(CLOSE_NOT_ALLOWED, "session deleted")
             raise _Stop
         valid = isinstance(last_seq, int) and not isinstance(last_seq, bool) and 0 <= last_seq <= current
         if not valid or current - last_seq > self.catchup_max:
@@ -533,7 +583,7 @@ class LiveConnection:
 
         message = self._read(read, self.session_id)
         if message is None:
-            self._close(CLOSE_NOT_ALLOWED, "session deleted")
+            self._flush_and_close(CLOSE_NOT_ALLOWED, "session deleted")
             raise _Stop
         self._write(encode(message))
         self.last_sent = message["seq"]
@@ -544,5 +594,5 @@ class LiveConnection:
             return
         if not self._read(self._still_member):
             self._write(self._error("removed", self.removed_message))
-            self._close(CLOSE_NOT_ALLOWED, "removed")
+            self._flush_and_close(CLOSE_NOT_ALLOWED, "removed")
             raise _Stop
