@@ -314,3 +314,48 @@ def test_shared_broadcast_frames_decode_intact_at_every_length_boundary(size):
     messages = [e for e in client.events() if isinstance(e, TextMessage)]
     assert [m.data for m in messages] == [text, "{}"]
     assert all(m.message_finished for m in messages)
+
+
+def _commit_unpublished(app, board, titles):
+    """Apply operations to the board without publishing them: events still 'on their way' (another process)."""
+    from workshop.board import Actor, apply_operation
+    from workshop.db import db
+    from workshop.models import WorkshopSession
+
+    with app.app_context():
+        ws = db.session.get(WorkshopSession, board["id"])
+        actor = Actor("facilitator", ws.facilitator_id, "Fien")
+        results = [apply_operation(db.session, ws.id, actor, {"type": "card.add", "phase_id": board["phases"][0],
+                                                              "lane_id": board["lanes"][2], "title": t})
+                   for t in titles]
+        db.session.commit()
+        db.session.remove()
+    return results
+
+
+def test_events_published_out_of_order_reach_clients_in_order(board, app):
+    """Several processes publish through Redis in their own order: a client still sees seq order, no gap."""
+    import time
+
+    hub = app.extensions["hub"]
+    with connect(board, 0) as c:
+        start = c.seq
+        first, second = _commit_unpublished(app, board, ["Eerst", "Daarna"])
+        hub.publish(board["id"], second.event)  # the later event overtakes the earlier one
+        time.sleep(0.05)
+        hub.publish(board["id"], first.event)
+        c.wait_seq(second.seq)
+        assert [(e["seq"], e["data"]["card"]["title"]) for e in c.events() if e["seq"] > start] == [
+            (first.seq, "Eerst"), (second.seq, "Daarna")]
+
+
+def test_an_event_that_never_arrives_is_read_from_the_event_log(board, app):
+    hub = app.extensions["hub"]
+    app.config["WS_REORDER_WAIT"] = 0.1
+    with connect(board, 0) as c:
+        start = c.seq
+        lost, later = _commit_unpublished(app, board, ["Verloren bericht", "Wel gepubliceerd"])
+        hub.publish(board["id"], later.event)  # the hub lost the first one (a Redis reconnect)
+        c.wait_seq(later.seq)
+        assert [(e["seq"], e["data"]["card"]["title"]) for e in c.events() if e["seq"] > start] == [
+            (lost.seq, "Verloren bericht"), (later.seq, "Wel gepubliceerd")]

@@ -48,6 +48,8 @@ class Config:
     # websocket limits
     WS_MAX_MESSAGE_SIZE = 16 * 1024
     WS_PING_INTERVAL = 25
+    # seconds an out-of-order event waits for the ones before it (see docs/protocol.md)
+    WS_REORDER_WAIT = 0.2
     WS_ALLOWED_ORIGINS: tuple[str, ...] = ()
     # participants' names are anonymised this many days after a session closes
     RETENTION_DAYS = 90

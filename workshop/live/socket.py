@@ -11,8 +11,11 @@ Per connection there are two threads (greenlets under gevent):
 - the *sender* drains the connection's hub subscription, which is also its
   outbox for acks and errors, so exactly one thread writes to the socket.
   It keeps events in ``seq`` order: a published event that skips ahead is
-  preceded by the missing ones read from the event log, and events already
-  sent are dropped. An ack is written only after the event it acknowledges.
+  held back for up to ``WS_REORDER_WAIT`` seconds (with several processes,
+  events of one session arrive through Redis in publish order, which can
+  differ from commit order by a few milliseconds); what is still missing
+  then is read from the event log. Events already sent are dropped. An ack
+  is written only after the event it acknowledges.
 
 Decisions (see PERFORMANCE.md):
 
@@ -35,6 +38,7 @@ import json
 import logging
 import socket
 import threading
+import time
 import uuid
 import weakref
 from urllib.parse import urlsplit
@@ -230,6 +234,11 @@ class LiveConnection:
         self.shared_frames = not app.config.get("WS_PERMESSAGE_DEFLATE")
         self.pending: list[bytes] = []  # written together at the end of a batch
         self.last_sent = 0
+        # out-of-order events and acks waiting for the events before them
+        self.reorder_wait = float(app.config.get("WS_REORDER_WAIT") or 0.2)
+        self.held: dict[int, Frame] = {}
+        self.held_acks: list[tuple[int, str]] = []
+        self.hold_until: float | None = None
         self.synced = False  # events queued before the first sync are covered by it
         self.editing = None
         self.closed = threading.Event()
@@ -462,10 +471,17 @@ class LiveConnection:
     def _send_loop(self) -> None:
         awaiting_pong = False
         while not self.closed.is_set():
-            item = self.sub.get(timeout=self.ping_interval)
+            timeout = self.ping_interval
+            if self.hold_until is not None:
+                timeout = max(0.0, self.hold_until - time.monotonic())
+            item = self.sub.get(timeout=timeout)
             if self.sub.overflowed:
                 self._close(CLOSE_TOO_SLOW, "too slow: reconnect and catch up")
                 return
+            if item is None and self.hold_until is not None:
+                self._fill_gap()
+                self._flush()
+                continue
             if item is None:  # idle: ping, refresh presence, re-check membership
                 if awaiting_pong and not self.ws.pong_received:
                     self._close(CLOSE_PING_TIMEOUT, "ping timeout")
@@ -485,6 +501,8 @@ class LiveConnection:
             else:
                 if item is not None and not self._handle(item):
                     return
+            if self.hold_until is not None and time.monotonic() >= self.hold_until:
+                self._fill_gap()
             self._flush()
 
     def _handle(self, item) -> bool:
@@ -496,9 +514,11 @@ class LiveConnection:
         if kind == "send":
             self._write(extra)
         elif kind == "ack":
-            if value > self.last_sent:
-                self._fill(value)
-            self._write(extra)
+            if value > self.last_sent:  # its event is held back or on its way
+                self.held_acks.append((value, extra))
+                self._start_holding()
+            else:
+                self._write(extra)
         elif kind == "sync":
             self._sync(value)
         elif kind == "close":
@@ -517,10 +537,46 @@ class LiveConnection:
         if not self.synced or seq <= self.last_sent:
             return  # already sent (our own copy, or filled from the log)
         if seq > self.last_sent + 1:
-            self._fill(seq - 1)
+            self.held[seq] = frame  # an earlier event is still on its way
+            self._start_holding()
+            return
+        self._emit(frame)
+        if self.held or self.held_acks:
+            self._release()
+
+    def _emit(self, frame: Frame) -> None:
         self._write_frame(frame)
-        self.last_sent = seq
+        self.last_sent = frame.seq
         self._check_removed(frame.text)
+
+    def _start_holding(self) -> None:
+        if self.hold_until is None:
+            self.hold_until = time.monotonic() + self.reorder_wait
+
+    def _release(self) -> None:
+        """Send the held events that are next in order, and the acks they complete."""
+        while self.held:
+            frame = self.held.pop(self.last_sent + 1, None)
+            if frame is None:
+                break
+            self._emit(frame)
+        for seq in [s for s in self.held if s <= self.last_sent]:
+            del self.held[seq]
+        if self.held_acks:
+            ready = [a for a in self.held_acks if a[0] <= self.last_sent]
+            self.held_acks = [a for a in self.held_acks if a[0] > self.last_sent]
+            for _seq, text in ready:
+                self._write(text)
+        if not self.held and not self.held_acks:
+            self.hold_until = None
+
+    def _fill_gap(self) -> None:
+        """Waited long enough: read what is still missing from the event log."""
+        self.hold_until = None
+        target = max(list(self.held) + [seq for seq, _text in self.held_acks], default=0)
+        if target > self.last_sent:
+            self._fill(target)
+        self._release()
 
     def _check_removed(self, text: str) -> None:
         """A participant removed by the facilitator is cut off at once, on every open connection."""
@@ -570,6 +626,8 @@ class LiveConnection:
             for seq, text in self._read(catchup.events_between, self.session_id, last_seq, current):
                 self._write(text)
             self.last_sent = max(self.last_sent, current)
+        if self.held or self.held_acks:
+            self._release()
         self.synced = True
         self._write(encode({"type": "synced", "seq": self.last_sent,
                             "presence": self.presence.people(self.session_id)}))
