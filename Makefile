@@ -32,7 +32,9 @@ test: install-test
 	$(BIN)/python -m pytest -q
 
 bench: install-test
+	$(BIN)/python bench/ops_bench.py
 	$(BIN)/python bench/live_bench.py
+	$(BIN)/python bench/live_bench.py --rate 10
 	$(BIN)/python bench/export_bench.py
 
 clean:
