@@ -269,3 +269,25 @@ def test_http_operations_endpoint(app, facilitator, make_session, db_session):
     assert res.status_code == 400
     page = p.get(f"/s/{sid}").data.decode()
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_a_card_added_offline_can_be_edited_moved_and_deleted_by_its_add_operation_id(db_session, board):
+    ws, phases, lanes, actor = board
+    cell = {"phase_id": phases[0].id, "lane_id": lanes["innovations"].id}
+    added = apply(db_session, ws, actor, {"type": "card.add", "op_id": "f1-offline-1", "title": "Typfout", **cell})
+    card_id = added.payload["card"]["id"]
+    r = apply(db_session, ws, actor, {"type": "card.update", "op_id": "f1-offline-2", "card_op": "f1-offline-1",
+                                      "title": "Geen typfout"})
+    assert r.payload["id"] == card_id and db_session.get(Card, card_id).title == "Geen typfout"
+    r = apply(db_session, ws, actor, {"type": "card.move", "card_op": "f1-offline-1", "phase_id": phases[1].id})
+    assert r.payload["id"] == card_id and db_session.get(Card, card_id).phase_id == phases[1].id
+    # an add that never happened, or another kind of operation's id: the card is unknown
+    for ref in ("nooit-verstuurd", "f1-offline-2"):
+        before = _state(db_session, ws.id)
+        with pytest.raises(BoardError) as info:
+            apply_operation(db_session, ws, actor, {"type": "card.update", "card_op": ref, "title": "Nee"})
+        assert info.value.code == "unknown_card"
+        db_session.rollback()
+        assert _state(db_session, ws.id) == before
+    apply(db_session, ws, actor, {"type": "card.delete", "card_op": "f1-offline-1"})
+    assert db_session.get(Card, card_id) is None

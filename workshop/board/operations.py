@@ -249,9 +249,24 @@ _CELL = select(
 )
 
 
+_CREATED_BY = select(_EVENTS.c.payload).where(_EVENTS.c.session_id == bindparam("sid"),
+                                               _EVENTS.c.op_id == bindparam("op_id"),
+                                               _EVENTS.c.type == "card.add")
+
+
 def _card(ctx: Context, op: dict) -> Row:
-    """The card named by ``op["id"]``: the columns the card operations need."""
-    row = ctx.conn.execute(_CARD_ROW, {"id": v.integer(op, "id", minimum=1), "sid": ctx.session_id}).first()
+    """The card named by ``op["id"]``, or by ``op["card_op"]``: the op_id of the ``card.add``
+    that created it (a browser that added a card offline does not know its id yet, but
+    may already edit, move or delete it). Returns the columns the card operations need."""
+    if "card_op" in op and "id" not in op:
+        created = ctx.conn.execute(_CREATED_BY, {"sid": ctx.session_id, "op_id": v.text(
+            op, "card_op", v.LIMITS["op_id"], required=True)}).first()
+        if created is None:
+            raise NotFound(MISSING["card"], code="unknown_card")
+        card_id = created.payload["card"]["id"]
+    else:
+        card_id = v.integer(op, "id", minimum=1)
+    row = ctx.conn.execute(_CARD_ROW, {"id": card_id, "sid": ctx.session_id}).first()
     if row is None:
         raise NotFound(MISSING["card"], code="unknown_card")
     return row
