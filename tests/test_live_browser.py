@@ -107,11 +107,21 @@ def test_changes_by_one_appear_for_the_other_and_offline_work_is_kept(browser, l
     add_card(par, phases[0], lane, "Offline één")
     add_card(par, phases[1], lane, "Offline twee")
     expect(card(par, "Offline twee")).to_be_visible()  # shown at once, pending
+    expect(card(par, "Offline twee").locator(".not-saved")).to_have_text("Nog niet opgeslagen")
     expect(card(fac, "Offline één")).to_have_count(0)
+    # a card made offline can already be corrected and moved (it has no id yet)
+    card(par, "Offline twee").locator(".card-menu-btn").click()
+    par.get_by_role("menuitem", name="Bewerken").click()
+    par.fill("#cd-title", "Offline twee, verbeterd")
+    par.locator('#card-form button[type="submit"]').click()
+    card(par, "Offline één").focus()
+    par.keyboard.press("Alt+ArrowRight")
+    expect(in_cell(par, phases[1], lane, "Offline één")).to_be_visible()
     par_ctx.set_offline(False)
     wait_online(par)
-    expect(in_cell(fac, phases[0], lane, "Offline één")).to_be_visible()
-    expect(in_cell(fac, phases[1], lane, "Offline twee")).to_be_visible()
+    expect(in_cell(fac, phases[1], lane, "Offline één")).to_be_visible()
+    expect(in_cell(fac, phases[1], lane, "Offline twee, verbeterd")).to_be_visible()
+    expect(card(par, "Offline twee").locator(".not-saved")).to_be_hidden()
     par.wait_for_function("() => window.workshopBoard.live.outbox.length === 0")
     fac.wait_for_function(f"() => window.workshopBoard.state.seq === "
                           f"{par.evaluate('() => window.workshopBoard.state.seq')}")
@@ -119,3 +129,49 @@ def test_changes_by_one_appear_for_the_other_and_offline_work_is_kept(browser, l
     assert fac.evaluate("() => window.workshopBoard.state.seq") == par.evaluate("() => window.workshopBoard.state.seq")
     fac_ctx.close()
     par_ctx.close()
+
+
+def test_changes_queued_before_a_reload_are_shown_after_it_and_then_saved(browser, live, app, make_session,
+                                                                           facilitator):
+    """A laptop that cannot reach the server is reloaded: what its person typed is still on the board."""
+    from playwright.sync_api import expect
+
+    session_id, code = make_session(facilitator, formula="ontwerp")
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    reachable = {"yes": True}
+
+    def socket(ws):  # the server is unreachable while reachable["yes"] is False
+        if reachable["yes"]:
+            ws.connect_to_server()
+
+    page.route_web_socket("**/ws/sessions/*", socket)
+    page.goto(f"{live.url}/j/{code}")
+    page.fill("#display_name", "Piet")
+    page.locator('form button[type="submit"]').click()
+    page.wait_for_url(f"**/s/{session_id}")
+    wait_online(page)
+    state = page.evaluate("() => window.workshopBoard.state")
+    phase = min(state["phases"], key=lambda p: p["position"])["id"]
+    lane = next(lane["id"] for lane in state["lanes"] if lane["kind"] == "innovations")
+
+    reachable["yes"] = False
+    page.evaluate("() => window.workshopBoard.live.reconnect()")  # the next socket goes nowhere
+    add_card(page, phase, lane, "Voor het herladen")
+    expect(card(page, "Voor het herladen")).to_be_visible()
+    page.reload()
+    expect(in_cell(page, phase, lane, "Voor het herladen")).to_be_visible()  # from sessionStorage
+    expect(card(page, "Voor het herladen")).to_have_class("card pending")
+    reachable["yes"] = True
+    page.evaluate("() => window.workshopBoard.live.reconnect()")
+    wait_online(page)
+    page.wait_for_function("() => window.workshopBoard.live.outbox.length === 0")
+    expect(card(page, "Voor het herladen")).to_have_count(1)
+    expect(card(page, "Voor het herladen")).to_have_class("card")
+    with app.app_context():
+        from workshop.db import db
+        from workshop.models import Card
+        assert [c.title for c in db.session.query(Card).filter_by(session_id=session_id)
+                if c.title == "Voor het herladen"] == ["Voor het herladen"]
+        db.session.remove()
+    ctx.close()

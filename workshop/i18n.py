@@ -38,7 +38,7 @@ def translate_error(err) -> str:
 # over as JSON (keys are the English msgids).
 JS_STRINGS = [
     "You are offline; the change was not saved.", "Something went wrong.", "%(n)s online", "New card: %(title)s",
-    "%(n)s changes by others on the board", "Channels", "%(n)s votes", "Actions for card %(title)s",
+    "%(n)s changes by others on the board", "%(n)s change by others on the board", "Channels", "%(n)s votes", "%(n)s vote", "Actions for card %(title)s",
     "Phase %(n)s", "Phase", "Actions for phase %(name)s", "Actions for lane %(name)s", "None",
     "Add card to %(phase)s, %(lane)s", "Card", "Customer journey: phases as columns, lanes as rows",
     "%(name)s is editing", "Someone", "Card moved to %(phase)s, %(lane)s", "Card deleted", "At the end",
@@ -47,10 +47,10 @@ JS_STRINGS = [
     "Edit", "Move…", "Delete", "Delete card “%(title)s”?", "You cannot change this card.", "Move left",
     "Move right", "Add phase after this one", "Delete phase", "Delete this phase and all its cards?", "Rename",
     "Move up", "Move down", "Delete lane", "Delete this lane and all its cards?", "Add to board",
-    "%(n)s entries", "Add a phase first.",
+    "%(n)s entries", "%(n)s entry", "Add a phase first.",
     "Connected (changes are saved, not live)", "Connecting…", "Live",
-    "Offline: your changes are kept and sent later", "Reconnecting…",
-    "%(n)s changes waiting to be sent", "Back online: all changes are saved.",
+    "Offline: your changes are kept and sent later", "Reconnecting…", "Not saved yet",
+    "%(n)s changes waiting to be sent", "%(n)s change waiting to be sent", "Back online: all changes are saved.",
 ]
 JS_STRINGS_EXTRA: list[str] = [  # facilitation.js and plate.js
     '%(time)s left',

@@ -22,12 +22,18 @@ const CONNECTION_LABELS = {
   reconnecting: 'Reconnecting…',
 };
 const pending = new Map(); // op_id -> {rollback, op}
+const createdBy = new Map(); // op_id of a card.add -> the id the server gave the card
 let opCounter = 0;
 
 function t(key, params = {}) {
   let s = strings[key] || key;
   for (const [k, v] of Object.entries(params)) s = s.split(`%(${k})s`).join(String(v));
   return s;
+}
+
+// singular or plural by n (Dutch and English both have just the two forms)
+function tn(singular, plural, n, params = {}) {
+  return t(n === 1 ? singular : plural, {n, ...params});
 }
 
 function newOpId() {
@@ -98,6 +104,7 @@ const httpTransportImpl = httpTransport(config.opsUrl, t, evt => board.applyServ
 export const board = {
   config,
   t,
+  tn,
   reducers,
   transport: httpTransportImpl,
   get state() { return state; },
@@ -109,7 +116,7 @@ export const board = {
   // rollback; when the server refuses, the change is undone with a message.
   async send(op, optimistic = null) {
     op.op_id ||= newOpId();
-    const rollback = optimistic ? optimistic() : null;
+    const rollback = optimistic ? optimistic(op) : null;
     pending.set(op.op_id, {op, rollback});
     if (rollback) render();
     try {
@@ -137,6 +144,7 @@ export const board = {
       if (p.rollback) p.rollback(); // replace the optimistic guess with the server's truth
       pending.delete(evt.op_id);
     }
+    if (evt.event === 'card.add' && evt.op_id) createdBy.set(evt.op_id, evt.data.card.id);
     if (reduce) reduce(evt.data, evt);
     state.seq = evt.seq;
     scheduleRender();
@@ -147,13 +155,35 @@ export const board = {
 
   replaceSnapshot(snapshot) {
     state = snapshot;
+    // what this page sent and the server has not confirmed yet stays visible on the new board
+    for (const p of pending.values()) p.rollback = optimistic[p.op.type] ? optimistic[p.op.type](p.op) : null;
     render();
     board.emit('snapshot', snapshot);
+  },
+
+  // Operations from before a reload (live.js keeps them in sessionStorage) are
+  // shown again as this page's own guesses until the server answers them.
+  restorePending(ops) {
+    for (const op of ops) {
+      if (!op || !op.op_id || pending.has(op.op_id)) continue;
+      const rollback = optimistic[op.type] ? optimistic[op.type](op) : null;
+      pending.set(op.op_id, {op, rollback});
+    }
+    render();
+  },
+
+  // The server refused an operation nobody waits for (it was sent before a reload).
+  forget(opId) {
+    const p = pending.get(opId);
+    if (!p) return;
+    pending.delete(opId);
+    if (p.rollback) { p.rollback(); render(); }
   },
 
   setConnectionState(name, label) {
     const el = $('#connection-state');
     el.dataset.state = name;
+    document.body.dataset.connection = name;
     $('.label', el).textContent = label || t(CONNECTION_LABELS[name] || name);
     board.emit('connection', name);
   },
@@ -205,7 +235,7 @@ function noteRemote(evt) {
     remoteBuffer = [];
     remoteTimer = null;
     if (adds.length === 1 && n === 1) board.announce(t('New card: %(title)s', {title: adds[0]}));
-    else board.announce(t('%(n)s changes by others on the board', {n}));
+    else board.announce(tn('%(n)s change by others on the board', '%(n)s changes by others on the board', n));
   }, 2500);
 }
 
@@ -215,7 +245,7 @@ function noteRemote(evt) {
 function cardNode(card) {
   const pendingCard = String(card.id).startsWith('tmp-');
   const li = el('li', {class: `card${pendingCard ? ' pending' : ''}`, id: `card-${card.id}`, 'data-card-id': card.id,
-    draggable: board.canEditCard(card) && !pendingCard ? 'true' : 'false', tabindex: '0',
+    draggable: board.canEditCard(card) ? 'true' : 'false', tabindex: '0',
     'aria-label': card.title});
   const body = el('div', {class: 'card-body'});
   body.append(el('h4', {class: 'card-title', text: card.title}));
@@ -227,15 +257,14 @@ function cardNode(card) {
   }
   const meta = el('div', {class: 'card-meta'});
   if (card.author) meta.append(el('span', {class: 'author', text: card.author}));
-  if (card.votes) meta.append(el('span', {class: 'votes', text: t('%(n)s votes', {n: card.votes})}));
+  if (card.votes) meta.append(el('span', {class: 'votes', text: tn('%(n)s vote', '%(n)s votes', card.votes)}));
   const editing = el('span', {class: 'editing', hidden: true});
   meta.append(editing);
   body.append(meta);
   li.append(body);
-  if (!pendingCard) {
-    li.append(el('button', {type: 'button', class: 'card-menu-btn', 'aria-haspopup': 'menu',
-      'aria-label': t('Actions for card %(title)s', {title: card.title}), text: '⋯'}));
-  }
+  if (pendingCard) meta.append(el('span', {class: 'not-saved', text: t('Not saved yet')}));
+  li.append(el('button', {type: 'button', class: 'card-menu-btn', 'aria-haspopup': 'menu',
+    'aria-label': t('Actions for card %(title)s', {title: card.title}), text: '⋯'}));
   board.emit('card-rendered', {node: li, card});
   return li;
 }
@@ -348,50 +377,86 @@ function markEditing(people) {
 // ---------------------------------------------------------------------------
 // operations with optimistic updates
 
-function addCard(fields) {
-  const tmpId = `tmp-${Date.now()}-${Math.random().toString(36).slice(2, 7)}`;
-  const op = {type: 'card.add', ...fields};
-  return board.send(op, () => {
-    const cards = cellCards(fields.phase_id, fields.lane_id);
-    const idx = fields.index ?? cards.length;
-    const position = cards.length === 0 ? 1 : idx >= cards.length ? cards[cards.length - 1].position + 1 : idx <= 0 ? cards[0].position - 1 : (cards[idx - 1].position + cards[idx].position) / 2;
-    state.cards.push({id: tmpId, phase_id: fields.phase_id, lane_id: fields.lane_id, position,
-      title: fields.title || '…', statement: fields.statement || '', channels: fields.channels || [],
-      author: state.session.settings && state.session.settings.anonymous ? null : config.me.name, votes: 0});
+// How each card operation shows at once, before the server answers: applied
+// when it is sent, again after a reload (restorePending) or a snapshot, and
+// undone by the returned rollback when the server's event or error arrives.
+function newPosition(cards, idx) {
+  if (cards.length === 0) return 1;
+  if (idx >= cards.length) return cards[cards.length - 1].position + 1;
+  if (idx <= 0) return cards[0].position - 1;
+  return (cards[idx - 1].position + cards[idx].position) / 2;
+}
+
+// A card this page added but the server has not confirmed has the id
+// `tmp-<op_id of its card.add>`; operations on it name it by that op_id.
+const cardRef = card => {
+  const id = String(card.id);
+  if (!id.startsWith('tmp-')) return {id: card.id};
+  const real = createdBy.get(id.slice(4));
+  return real ? {id: real} : {card_op: id.slice(4)};
+};
+const cardOf = op => findCard(op.id ?? (createdBy.get(op.card_op) || `tmp-${op.card_op}`));
+
+const optimistic = {
+  'card.add': op => {
+    const tmpId = `tmp-${op.op_id}`;
+    const cards = cellCards(op.phase_id, op.lane_id);
+    const position = newPosition(cards, op.index ?? cards.length);
+    state.cards.push({id: tmpId, phase_id: op.phase_id, lane_id: op.lane_id, position,
+      title: op.title || '…', statement: op.statement || '', channels: op.channels || [],
+      author: state.session.settings && state.session.settings.anonymous ? null : config.me.name,
+      author_participant_id: config.me.kind === 'participant' ? config.me.id : null, votes: 0});
     return () => { state.cards = state.cards.filter(c => c.id !== tmpId); };
-  });
+  },
+  'card.update': op => {
+    const card = cardOf(op);
+    if (!card) return null;
+    const before = {};
+    const changes = {};
+    for (const k of ['title', 'statement', 'channels']) if (k in op) { before[k] = card[k]; changes[k] = op[k]; }
+    Object.assign(card, changes);
+    return () => Object.assign(card, before);
+  },
+  'card.move': op => {
+    const card = cardOf(op);
+    if (!card) return null;
+    const before = {phase_id: card.phase_id, lane_id: card.lane_id, position: card.position};
+    const phaseId = op.phase_id ?? card.phase_id, laneId = op.lane_id ?? card.lane_id;
+    const others = cellCards(phaseId, laneId).filter(c => c.id !== card.id);
+    const idx = Math.max(0, Math.min(op.index ?? others.length, others.length));
+    Object.assign(card, {phase_id: phaseId, lane_id: laneId, position: newPosition(others, idx)});
+    return () => Object.assign(card, before);
+  },
+  'card.delete': op => {
+    const card = cardOf(op);
+    if (!card) return null;
+    const snapshot = {...card};
+    state.cards = state.cards.filter(c => c.id !== card.id);
+    return () => { if (!findCard(snapshot.id)) state.cards.push(snapshot); };
+  },
+};
+
+function addCard(fields) {
+  return board.send({type: 'card.add', op_id: newOpId(), ...fields}, optimistic['card.add']);
 }
 
 function updateCard(card, changes) {
-  const before = {};
-  for (const k of Object.keys(changes)) before[k] = card[k];
-  return board.send({type: 'card.update', id: card.id, ...changes}, () => {
-    Object.assign(card, changes);
-    return () => Object.assign(card, before);
-  });
+  return board.send({type: 'card.update', ...cardRef(card), ...changes}, optimistic['card.update']);
 }
 
 function moveCard(card, phaseId, laneId, index) {
-  const before = {phase_id: card.phase_id, lane_id: card.lane_id, position: card.position};
   const others = cellCards(phaseId, laneId).filter(c => c.id !== card.id);
   const idx = Math.max(0, Math.min(index ?? others.length, others.length));
-  const position = others.length === 0 ? 1 : idx >= others.length ? others[others.length - 1].position + 1 : idx === 0 ? others[0].position - 1 : (others[idx - 1].position + others[idx].position) / 2;
-  const op = {type: 'card.move', id: card.id, phase_id: phaseId, lane_id: laneId, index: idx};
-  return board.send(op, () => {
-    Object.assign(card, {phase_id: phaseId, lane_id: laneId, position});
-    return () => Object.assign(card, before);
-  }).then(r => {
+  const op = {type: 'card.move', ...cardRef(card), phase_id: phaseId, lane_id: laneId, index: idx};
+  return board.send(op, optimistic['card.move']).then(r => {
     board.announce(t('Card moved to %(phase)s, %(lane)s', {phase: phaseLabel(findPhase(phaseId) || {}, phases().findIndex(p => p.id === phaseId)), lane: (findLane(laneId) || {}).name || ''}));
     return r;
   });
 }
 
 function deleteCard(card) {
-  const snapshot = {...card};
-  return board.send({type: 'card.delete', id: card.id}, () => {
-    state.cards = state.cards.filter(c => c.id !== card.id);
-    return () => { if (!findCard(snapshot.id)) state.cards.push(snapshot); };
-  }).then(r => { board.announce(t('Card deleted')); return r; });
+  return board.send({type: 'card.delete', ...cardRef(card)}, optimistic['card.delete'])
+    .then(r => { board.announce(t('Card deleted')); return r; });
 }
 
 // ---------------------------------------------------------------------------
@@ -643,7 +708,7 @@ grid.addEventListener('keydown', ev => {
   const node = ev.target.classList && ev.target.classList.contains('card') ? ev.target : null;
   if (!node) return;
   const card = findCard(node.dataset.cardId);
-  if (!card || String(card.id).startsWith('tmp-')) return;
+  if (!card) return;
   const editable = board.canEditCard(card);
   if (ev.key === 'Enter' && editable) { ev.preventDefault(); return openCardDialog({mode: 'edit', card, returnFocus: node}); }
   if ((ev.key === 'm' || ev.key === 'M') && editable && !ev.altKey && !ev.ctrlKey) { ev.preventDefault(); return openCardDialog({mode: 'move', card, returnFocus: node}); }
@@ -739,7 +804,7 @@ async function loadLibrary() {
     const body = await res.json();
     for (const e of body.entries) libraryEntries.set(e.id, e);
     libList.replaceChildren(...body.entries.map(libraryNode));
-    $('#library-count').textContent = t('%(n)s entries', {n: body.count});
+    $('#library-count').textContent = tn('%(n)s entry', '%(n)s entries', body.count);
   } catch (e) { /* keep the current list */ }
 }
 $('#library-filters').addEventListener('input', () => { clearTimeout(libTimer); libTimer = setTimeout(loadLibrary, 200); });

@@ -58,7 +58,7 @@ export function connect(board) {
 
   function state(name) {
     board.setConnectionState(name, name === 'offline' && outbox.length
-      ? `${board.t('Offline: your changes are kept and sent later')} (${board.t('%(n)s changes waiting to be sent', {n: outbox.length})})`
+      ? `${board.t('Offline: your changes are kept and sent later')} (${board.tn('%(n)s change waiting to be sent', '%(n)s changes waiting to be sent', outbox.length)})`
       : undefined);
   }
 
@@ -81,6 +81,9 @@ export function connect(board) {
       });
     },
   };
+
+  // what was typed before a reload shows again until the server answers it
+  if (outbox.length && board.restorePending) board.restorePending(outbox);
 
   // ---------------------------------------------------------------------
   // incoming frames
@@ -134,6 +137,8 @@ export function connect(board) {
       case 'ack': {
         const w = settle(frame.op_id);
         if (w) w.resolve(frame);
+        // its event came first (or was already on this board: a duplicate): drop any guess left
+        else if (board.forget) board.forget(frame.op_id);
         if (wasOffline && synced && outbox.length === 0) {
           wasOffline = false;
           board.announce(board.t('Back online: all changes are saved.'));
@@ -152,7 +157,10 @@ export function connect(board) {
         }
         const w = frame.op_id ? settle(frame.op_id) : null;
         if (w) w.reject({code: frame.code, message: frame.message});
-        else if (frame.op_id) board.toast(frame.message); // an op from before a reload
+        else if (frame.op_id) { // an op from before a reload
+          if (board.forget) board.forget(frame.op_id);
+          board.toast(frame.message);
+        }
         else console.warn('board protocol error', frame);
         break;
       }
