@@ -4,43 +4,16 @@
 // `board.applyServerEvent(evt)`. live.js swaps the HTTP transport for a
 // websocket and feeds remote events in.
 
-import {el, httpTransport} from './dom.js';
+import {$, $$, announce, el, httpTransport, opIds, pageData, showConnectionState, toast, translator} from './dom.js';
 
-const $ = (sel, root = document) => root.querySelector(sel);
-const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
-
-const config = JSON.parse($('#board-config').textContent);
-const strings = JSON.parse($('#board-i18n').textContent);
-let state = JSON.parse($('#board-snapshot').textContent);
+const {config, strings, snapshot} = pageData();
+let state = snapshot;
+const {t, tn} = translator(strings);
+const newOpId = opIds(config.me);
 
 const listeners = {};
-const CONNECTION_LABELS = {
-  http: 'Connected (changes are saved, not live)',
-  connecting: 'Connecting…',
-  online: 'Live',
-  offline: 'Offline: your changes are kept and sent later',
-  reconnecting: 'Reconnecting…',
-};
 const pending = new Map(); // op_id -> {rollback, op}
 const createdBy = new Map(); // op_id of a card.add -> the id the server gave the card
-let opCounter = 0;
-
-function t(key, params = {}) {
-  let s = strings[key] || key;
-  for (const [k, v] of Object.entries(params)) s = s.split(`%(${k})s`).join(String(v));
-  return s;
-}
-
-// singular or plural by n (Dutch and English both have just the two forms)
-function tn(singular, plural, n, params = {}) {
-  return t(n === 1 ? singular : plural, {n, ...params});
-}
-
-function newOpId() {
-  opCounter += 1;
-  const rnd = (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`).slice(0, 18);
-  return `${config.me.kind[0]}${config.me.id}-${rnd}-${opCounter}`;
-}
 
 // ---------------------------------------------------------------------------
 // state helpers
@@ -181,10 +154,7 @@ export const board = {
   },
 
   setConnectionState(name, label) {
-    const el = $('#connection-state');
-    el.dataset.state = name;
-    document.body.dataset.connection = name;
-    $('.label', el).textContent = label || t(CONNECTION_LABELS[name] || name);
+    showConnectionState(name, label, t);
     board.emit('connection', name);
   },
 
@@ -196,19 +166,8 @@ export const board = {
     markEditing(people);
   },
 
-  announce(text) {
-    const el = $('#announcer');
-    el.textContent = '';
-    setTimeout(() => { el.textContent = text; }, 50);
-  },
-
-  toast(text) {
-    const el = $('#toast');
-    el.textContent = text;
-    el.hidden = false;
-    clearTimeout(board._toastTimer);
-    board._toastTimer = setTimeout(() => { el.hidden = true; }, 6000);
-  },
+  announce,
+  toast,
 
   canEditCard(card) {
     const s = state.session.settings || {};

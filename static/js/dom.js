@@ -1,6 +1,69 @@
 // Small DOM helpers shared by the board, facilitation and plate modules.
 // User text only ever goes in through textContent or attribute values.
 
+export const $ = (sel, root = document) => root.querySelector(sel);
+export const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
+
+// What the server put in the page: config, translated strings, the board snapshot.
+export function pageData() {
+  const read = id => JSON.parse($(`#${id}`).textContent);
+  return {config: read('board-config'), strings: read('board-i18n'), snapshot: read('board-snapshot')};
+}
+
+// t('%(n)s votes', {n}) looks the English text up in the page's strings;
+// tn(singular, plural, n) picks the form (Dutch and English both have two).
+export function translator(strings) {
+  const t = (key, params = {}) => {
+    let s = strings[key] || key;
+    for (const [k, v] of Object.entries(params)) s = s.split(`%(${k})s`).join(String(v));
+    return s;
+  };
+  const tn = (singular, plural, n, params = {}) => t(n === 1 ? singular : plural, {n, ...params});
+  return {t, tn};
+}
+
+// Operation ids the server accepts once per session: <kind><id>-<random>-<counter>.
+export function opIds(me) {
+  let counter = 0;
+  return () => {
+    counter += 1;
+    const rnd = (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`).slice(0, 18);
+    return `${me.kind[0]}${me.id}-${rnd}-${counter}`;
+  };
+}
+
+const CONNECTION_LABELS = {
+  http: 'Connected (changes are saved, not live)',
+  connecting: 'Connecting…',
+  online: 'Live',
+  offline: 'Offline: your changes are kept and sent later',
+  reconnecting: 'Reconnecting…',
+};
+
+// The connection indicator of the page (live.js decides the state).
+export function showConnectionState(name, label, t) {
+  const node = $('#connection-state');
+  node.dataset.state = name;
+  document.body.dataset.connection = name;
+  $('.label', node).textContent = label || t(CONNECTION_LABELS[name] || name);
+}
+
+// Screen readers: the live region is emptied first so a repeated text is read again.
+export function announce(text) {
+  const node = $('#announcer');
+  node.textContent = '';
+  setTimeout(() => { node.textContent = text; }, 50);
+}
+
+let toastTimer = null;
+export function toast(text) {
+  const node = $('#toast');
+  node.textContent = text;
+  node.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { node.hidden = true; }, 6000);
+}
+
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {

@@ -3,9 +3,8 @@
 // through board.reducers; every control is also enforced on the server.
 // User text is only ever set with textContent.
 import {board} from './board.js';
-import {el} from './dom.js';
+import {$, el} from './dom.js';
 
-const $ = (sel, root = document) => root.querySelector(sel);
 const t = (key, params) => board.t(key, params);
 const cfg = board.config;
 const isFac = cfg.isFacilitator;

@@ -2,22 +2,13 @@
 // plate.* operations. It offers live.js the same small interface as the board
 // (config, state, send, applyServerEvent, replaceSnapshot, setConnectionState,
 // setPresence, transport), so both views share one websocket protocol.
-import {el, httpTransport} from './dom.js';
+import {$, $$, announce, el, httpTransport, opIds, pageData, showConnectionState, toast, translator} from './dom.js';
 
-const $ = (sel, root = document) => root.querySelector(sel);
-const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
-
-const config = JSON.parse($('#board-config').textContent);
-const strings = JSON.parse($('#board-i18n').textContent);
-let state = JSON.parse($('#board-snapshot').textContent);
+const {config, strings, snapshot} = pageData();
+let state = snapshot;
+const {t, tn} = translator(strings);
+const newOpId = opIds(config.me);
 const listeners = {};
-let opCounter = 0;
-
-function t(key, params = {}) {
-  let s = strings[key] || key;
-  for (const [k, v] of Object.entries(params)) s = s.split(`%(${k})s`).join(String(v));
-  return s;
-}
 
 const reducers = {
   'plate.add': d => { state.plate = state.plate.filter(i => i.id !== d.item.id); applyRenumbered(d.renumbered); state.plate.push(d.item); },
@@ -42,12 +33,12 @@ function applyRenumbered(renumbered) {
 const transport = httpTransport(config.opsUrl, t, evt => plate.applyServerEvent(evt));
 
 export const plate = {
-  config, t, reducers, transport, presence: [],
+  config, t, tn, reducers, transport, presence: [],
   get state() { return state; },
   on(name, fn) { (listeners[name] ||= []).push(fn); },
   emit(name, data) { for (const fn of listeners[name] || []) fn(data); },
   async send(op) {
-    op.op_id ||= `${config.me.kind[0]}${config.me.id}-plate-${Date.now()}-${++opCounter}`;
+    op.op_id ||= newOpId();
     try {
       return await plate.transport.send(op);
     } catch (err) {
@@ -66,22 +57,12 @@ export const plate = {
   },
   replaceSnapshot(snapshot) { state = snapshot; render(); plate.emit('snapshot', snapshot); },
   setConnectionState(name, label) {
-    const node = $('#connection-state');
-    node.dataset.state = name;
-    const labels = {http: 'Connected (changes are saved, not live)', connecting: 'Connecting…', online: 'Live',
-      offline: 'Offline: your changes are kept and sent later', reconnecting: 'Reconnecting…'};
-    $('.label', node).textContent = label || t(labels[name] || name);
+    showConnectionState(name, label, t);
     plate.emit('connection', name);
   },
   setPresence(people) { plate.presence = people; },
-  announce(text) { const a = $('#announcer'); a.textContent = ''; setTimeout(() => { a.textContent = text; }, 50); },
-  toast(text) {
-    const node = $('#toast');
-    node.textContent = text;
-    node.hidden = false;
-    clearTimeout(plate._toast);
-    plate._toast = setTimeout(() => { node.hidden = true; }, 6000);
-  },
+  announce,
+  toast,
   canEdit() { return config.isFacilitator || !(state.session.settings || {}).locked; },
   render: () => render(),
 };
