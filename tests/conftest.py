@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import uuid
 
@@ -127,6 +128,27 @@ def join(client, code, name="Piet Participant"):
     res = client.post(f"/j/{code}", data={"display_name": name})
     assert res.status_code == 302, res.data[:500]
     return res
+
+
+def browser_login(page, base: str, email="fien@gemeente.nl", password=PASSWORD, *, press_enter=False):
+    """Log a facilitator in through the login form of a Chromium page (Enter, or a click on the button)."""
+    page.goto(f"{base}/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    if press_enter:
+        page.keyboard.press("Enter")
+    else:
+        page.click("main form button[type=submit]")
+    page.wait_for_url(f"{base}/dashboard")
+
+
+def browser_join(page, base: str, code: str, name: str, session_id: int | None = None):
+    """Join a session through its link as a participant in a Chromium page; waits for the board."""
+    page.goto(f"{base}/j/{code}")
+    page.fill("#display_name", name)
+    page.click("main form button[type=submit]")
+    board = str(session_id) if session_id is not None else r"\d+"
+    page.wait_for_url(re.compile(rf"/s/{board}$"))
 
 
 def facilitator_actor(facilitator_id: int) -> Actor:

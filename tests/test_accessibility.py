@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from conftest import PASSWORD, facilitator_actor, make_test_app
+from conftest import browser_login, facilitator_actor, make_test_app
 from live_server import LiveServer
 from workshop.board import apply_operation
 from workshop.db import db as database
@@ -31,14 +31,6 @@ def _scan(page, axe) -> list[str]:
             targets = [" ".join(map(str, n["target"])) for n in v["nodes"][:3]]
             found.append(f"{v['impact']} {v['id']}: {v['help']} at {targets}")
     return found
-
-
-def _login(page, base):
-    page.goto(f"{base}/login")
-    page.fill("#email", "fien@gemeente.nl")
-    page.fill("#password", PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(f"{base}/dashboard")
 
 
 @pytest.fixture
@@ -96,7 +88,7 @@ def test_every_page_has_no_serious_or_critical_axe_violations(app, db_path, chro
 
         ctx = chromium.new_context(locale="nl-NL", bypass_csp=True)
         page = ctx.new_page()
-        _login(page, base)
+        browser_login(page, base, press_enter=True)
         check("dashboard")
         for name, url in [
             ("new session", "/sessions/new"),

@@ -6,20 +6,12 @@ import os
 import pytest
 from playwright.sync_api import expect
 
-from conftest import PASSWORD
+from conftest import browser_login
 from live_server import LiveServer
 
 pytestmark = pytest.mark.browser
 
 SHOTS = os.environ.get("SCREENSHOT_DIR")
-
-
-def _login(page, base):
-    page.goto(f"{base}/login")
-    page.fill("#email", "fien@gemeente.nl")
-    page.fill("#password", PASSWORD)
-    page.click("form button[type=submit]")
-    page.wait_for_url(f"{base}/dashboard")
 
 
 def test_board_from_ontwerpformule_in_chromium(app, chromium, facilitator, make_session, tmp_path):
@@ -29,7 +21,7 @@ def test_board_from_ontwerpformule_in_chromium(app, chromium, facilitator, make_
         page = ctx.new_page()
         errors = []
         page.on("pageerror", lambda e: errors.append(str(e)))
-        _login(page, server.url)
+        browser_login(page, server.url)
         page.goto(f"{server.url}/s/{sid}")
         # the grid: phases as columns, the four lanes as rows, seed cards in their cells
         heads = page.locator("th.phase-head .phase-name").all_inner_texts()

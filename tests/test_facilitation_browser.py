@@ -3,27 +3,18 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from conftest import PASSWORD
+from conftest import browser_join, browser_login
 from live_server import LiveServer
 
 pytestmark = pytest.mark.browser
 
 SHOTS_DIR = os.environ.get("SCREENSHOT_DIR")  # e.g. docs/screenshots, to refresh the documented views
 VIEWPORT = {"width": 1600, "height": 1000}
-
-
-def _login(page, base):
-    page.goto(f"{base}/login")
-    page.fill("#email", "fien@gemeente.nl")
-    page.fill("#password", PASSWORD)
-    page.click("form button[type=submit]")
-    page.wait_for_url(f"{base}/dashboard")
 
 
 def _eventually(page, locator, timeout=4000):
@@ -50,7 +41,7 @@ def test_whole_session_in_chromium(app, chromium, facilitator, tmp_path):
         errors = []
         fac.on("pageerror", lambda e: errors.append(str(e)))
         fac.on("dialog", lambda d: d.accept())
-        _login(fac, base)
+        browser_login(fac, base)
 
         # 1. from the Ontwikkelformule template
         fac.goto(f"{base}/templates")
@@ -69,10 +60,7 @@ def test_whole_session_in_chromium(app, chromium, facilitator, tmp_path):
             ctx = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="nl-NL")
             page = ctx.new_page()
             page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(f"{base}/j/{code}")
-            page.fill("#display_name", name)
-            page.click("main form button[type=submit]")
-            page.wait_for_url(re.compile(rf"/s/{sid}$"))
+            browser_join(page, base, code, name, sid)
             people.append(page)
 
         # 3. two timed rounds, shortened for the test
@@ -188,15 +176,12 @@ def test_board_controls_reach_participants_in_chromium(app, chromium, facilitato
         errors = []
         fac.on("pageerror", lambda e: errors.append(str(e)))
         fac.on("dialog", lambda d: d.accept())
-        _login(fac, base)
+        browser_login(fac, base)
         fac.goto(f"{base}/s/{sid}")
         pctx = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="nl-NL")
         anna = pctx.new_page()
         anna.on("pageerror", lambda e: errors.append(str(e)))
-        anna.goto(f"{base}/j/{code}")
-        anna.fill("#display_name", "Anna")
-        anna.click("main form button[type=submit]")
-        anna.wait_for_url(re.compile(rf"/s/{sid}$"))
+        browser_join(anna, base, code, "Anna", sid)
         expect(anna.locator(".add-card").first).to_be_visible()
 
         # the agenda editor: change the first round, save, everyone sees it
@@ -246,15 +231,12 @@ def test_formula_plate_is_edited_live_in_chromium(app, chromium, facilitator, ma
         fac = fctx.new_page()
         errors = []
         fac.on("pageerror", lambda e: errors.append(str(e)))
-        _login(fac, base)
+        browser_login(fac, base)
         fac.goto(f"{base}/s/{sid}/plate")
         pctx = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="nl-NL")
         bram = pctx.new_page()
         bram.on("pageerror", lambda e: errors.append(str(e)))
-        bram.goto(f"{base}/j/{code}")
-        bram.fill("#display_name", "Bram")
-        bram.click("main form button[type=submit]")
-        bram.wait_for_url(re.compile(rf"/s/{sid}$"))
+        browser_join(bram, base, code, "Bram", sid)
         bram.goto(f"{base}/s/{sid}/plate")
         # the formula's guarantees and agreements are there, under their headings
         for heading in ("Beleving", "Toegang", "Service", "Assortiment", "Prijs", "HRM en Besturing", "Processen",

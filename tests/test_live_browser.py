@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.conftest import browser_join, browser_login
 from tests.live_server import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -59,15 +59,9 @@ def test_changes_by_one_appear_for_the_other_and_offline_work_is_kept(browser, l
     for page in (fac, par):
         page.on("dialog", lambda d: d.accept())  # confirm() before deleting
 
-    fac.goto(f"{live.url}/login")
-    fac.fill("#email", "fien@gemeente.nl")
-    fac.fill("#password", PASSWORD)
-    fac.locator('form button[type="submit"]').click()
+    browser_login(fac, live.url)
     fac.goto(f"{live.url}/s/{session_id}")
-    par.goto(f"{live.url}/j/{code}")
-    par.fill("#display_name", "Piet")
-    par.locator('form button[type="submit"]').click()
-    par.wait_for_url(f"**/s/{session_id}")
+    browser_join(par, live.url, code, "Piet", session_id)
     wait_online(fac)
     wait_online(par)
 
@@ -146,10 +140,7 @@ def test_changes_queued_before_a_reload_are_shown_after_it_and_then_saved(browse
             ws.connect_to_server()
 
     page.route_web_socket("**/ws/sessions/*", socket)
-    page.goto(f"{live.url}/j/{code}")
-    page.fill("#display_name", "Piet")
-    page.locator('form button[type="submit"]').click()
-    page.wait_for_url(f"**/s/{session_id}")
+    browser_join(page, live.url, code, "Piet", session_id)
     wait_online(page)
     state = page.evaluate("() => window.workshopBoard.state")
     phase = min(state["phases"], key=lambda p: p["position"])["id"]

@@ -18,7 +18,6 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 
-import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -27,8 +26,7 @@ from workshop.board import Actor, BoardError, apply_operation, board_snapshot
 from workshop.board.operations import HANDLERS
 from workshop.db import Base
 from workshop.db import db as database
-from workshop.models import (BoardEvent, Card, Channel, Lane, Participant, Phase, Vote, VoteRound,
-                             WorkshopSession)
+from workshop.models import BoardEvent, Card, Channel, Lane, Phase, Vote, VoteRound, WorkshopSession
 from workshop.sessions import join_session
 
 EXAMPLES = 25

@@ -16,7 +16,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from conftest import PASSWORD, join, login
+from conftest import browser_login, join, login
 from live_server import LiveServer
 from workshop.db import db as database
 from workshop.models import Lane, Phase
@@ -202,11 +202,7 @@ def test_library_and_dashboard_in_chromium_run_nothing(app, client, chromium, fa
         page = ctx.new_page()
         dialogs = []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.goto(f"{server.url}/login")
-        page.fill("#email", "fien@gemeente.nl")
-        page.fill("#password", PASSWORD)
-        page.keyboard.press("Enter")
-        page.wait_for_url(f"{server.url}/dashboard")
+        browser_login(page, server.url, press_enter=True)
         assert any(m.is_visible() for m in page.get_by_text(f"Sessie {SCRIPT}", exact=False).all())
         page.goto(f"{server.url}/library")
         assert any(m.is_visible() for m in page.get_by_text(f"Bieb {IMG}", exact=False).all())
