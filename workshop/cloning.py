@@ -8,6 +8,7 @@ The source session is only read: a copy never shares rows with it.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
@@ -259,6 +260,20 @@ def create_session_from_document(db: Session, doc: dict, *, facilitator_id: int,
     known = set(db.scalars(select(Channel.slug)))
     formulas = {f.slug: f for f in db.scalars(select(Formula))}
     doc = validate_document(doc, known, set(formulas))
+    return build_session(db, doc, formulas, facilitator_id=facilitator_id, join_code=join_code,
+                         overrides=overrides, with_cards=with_cards).session
+
+
+@dataclass
+class BuiltSession:
+    session: WorkshopSession
+    lane_ids: dict[str, int]      # document key -> new lane id
+    cards_by_key: dict[str, Card]  # document key -> new card (cards with a key)
+
+
+def build_session(db: Session, doc: dict, formulas: dict, *, facilitator_id: int, join_code: str,
+                  overrides: dict | None = None, with_cards: bool = True) -> BuiltSession:
+    """The rows of a session from an already validated document (``validate_document``). Flushes."""
     meta = {**doc["session"], **{k: val for k, val in (overrides or {}).items() if val is not None}}
     ws = WorkshopSession(
         facilitator_id=facilitator_id, title=meta["title"] or "Sessie", municipality=meta["municipality"],
@@ -281,6 +296,7 @@ def create_session_from_document(db: Session, doc: dict, *, facilitator_id: int,
         db.add(row)
         db.flush()
         lane_ids[lane["key"]] = row.id
+    cards_by_key = {}
     if with_cards and doc["cards"]:
         library = _library_by_name(db)
         counters: dict[tuple, int] = {}
@@ -289,13 +305,16 @@ def create_session_from_document(db: Session, doc: dict, *, facilitator_id: int,
             cell = (phase_ids[c["phase"]], lane_ids[c["lane"]])
             counters[cell] = counters.get(cell, 0) + 1
             entry = library.get(c["library_entry"].casefold()) if c["library_entry"] else None
-            db.add(Card(session_id=ws.id, phase_id=cell[0], lane_id=cell[1], position=float(counters[cell]),
+            card = Card(session_id=ws.id, phase_id=cell[0], lane_id=cell[1], position=float(counters[cell]),
                         title=c["title"], statement=c["statement"], channels=c["channels"],
                         author_name=c["author"] or "", votes=c["votes"] or 0,
-                        library_entry_id=entry.id if entry else None, created_at=now, updated_at=now))
+                        library_entry_id=entry.id if entry else None, created_at=now, updated_at=now)
+            db.add(card)
+            if c.get("key"):
+                cards_by_key[c["key"]] = card
     for n, item in enumerate(doc["plate"], 1):
         db.add(PlateItem(session_id=ws.id, position=float(n), **item))
     for n, r in enumerate(doc["agenda"], 1):
         db.add(AgendaRound(session_id=ws.id, position=n, **r))
     db.flush()
-    return ws
+    return BuiltSession(ws, lane_ids, cards_by_key)

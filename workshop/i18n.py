@@ -30,10 +30,6 @@ def init_app(app) -> None:
         return response
 
 
-def translate_error(err) -> str:
-    return err.translated(gettext)
-
-
 # Strings the board's JavaScript needs, translated on the server and handed
 # over as JSON (keys are the English msgids).
 JS_STRINGS = [

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from .. import cloning
 from ..board import validate as v
-from ..board.errors import N_, ValidationError
+from ..board.errors import N_
 from ..models import Card, Channel, Formula, Lane, Participant, Template, Vote, VoteRound, WorkshopSession
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -45,8 +45,7 @@ ITEM_KEYS = {
 }
 
 
-def _bad(message: str, **params) -> ValidationError:
-    return ValidationError(message, code="invalid_document", **params)
+_bad = cloning._bad  # the same error as the board document's own checks
 
 
 # ---------------------------------------------------------------------------
@@ -242,8 +241,7 @@ def _unusable_token_hash() -> str:
     return hashlib.sha256(secrets.token_bytes(32)).hexdigest()
 
 
-def import_document(db: Session, doc: dict, *, facilitator_id: int, join_code: str | None = None,
-                    as_template: bool = False) -> WorkshopSession | Template:
+def import_document(db: Session, doc: dict, *, facilitator_id: int, as_template: bool = False) -> WorkshopSession | Template:
     """A new session (new join code) or a Template row from a parsed document. Flushes, never commits.
 
     Everything is validated before the first row is added, so a refused file creates nothing.
@@ -261,14 +259,11 @@ def import_document(db: Session, doc: dict, *, facilitator_id: int, join_code: s
         db.add(template)
         db.flush()
         return template
-    if join_code is None:
-        from ..sessions import new_join_code
-        join_code = new_join_code(db)
-    ws = cloning.create_session_from_document(db, core, facilitator_id=facilitator_id, join_code=join_code)
-    cards = db.scalars(select(Card).where(Card.session_id == ws.id).order_by(Card.id)).all()
-    card_ids = {c["key"]: row.id for c, row in zip(clean["cards"], cards) if c.get("key")}
-    lanes = db.scalars(select(Lane).where(Lane.session_id == ws.id).order_by(Lane.position, Lane.id)).all()
-    lane_ids = {item["key"]: row.id for item, row in zip(clean["lanes"], lanes)}
+    from ..sessions import new_join_code
+    # ``clean`` passed validate_document inside validate_export: build without checking again
+    built = cloning.build_session(db, core, formulas, facilitator_id=facilitator_id, join_code=new_join_code(db))
+    ws, lane_ids = built.session, built.lane_ids
+    card_ids = {key: card.id for key, card in built.cards_by_key.items()}
     person_ids = {}
     for n, p in enumerate(clean["participants"], 1):
         row = Participant(session_id=ws.id, display_name=p["name"] or f"Deelnemer {n}",

@@ -19,8 +19,8 @@ def filename(ws: WorkshopSession, ext: str) -> str:
     return f"verslag-{slug}{'-' + day if day else ''}.{ext}"
 
 
-def pdf_bytes(db: Session, ws: WorkshopSession, *, size: str = "A3", tick=None) -> bytes:
-    return pdf.render_pdf(build_report(db, ws), pagesize=size, tick=tick)
+def pdf_bytes(db: Session, ws: WorkshopSession, *, size: str = "A3") -> bytes:
+    return pdf.render_pdf(build_report(db, ws), pagesize=size)
 
 
 def json_bytes(db: Session, ws: WorkshopSession) -> bytes:

@@ -172,10 +172,6 @@ class Block:
             self.bullets.append((len(self.lines) - len(lines), bullet))
         return self
 
-    @property
-    def empty(self) -> bool:
-        return not self.lines
-
 
 # -- the layout pass -------------------------------------------------------------------------------
 
@@ -215,7 +211,7 @@ class Page:
 
 
 class Layout:
-    def __init__(self, report: dict, pagesize: str, tick=None):
+    def __init__(self, report: dict, pagesize: str):
         a4 = str(pagesize).upper() == "A4"
         self.report = report
         self.a4 = a4
@@ -226,7 +222,6 @@ class Layout:
         self.pages: list[Page] = []
         self.page: Page | None = None
         self.y = self.body_top
-        self.tick = tick or (lambda: None)
         # type sizes: the grid never goes below MIN_SIZE
         self.title_size = 8.6 if not a4 else 8.2
         self.text_size = 7.6 if not a4 else 7.3
@@ -237,7 +232,6 @@ class Layout:
         self.page = Page(section)
         self.pages.append(self.page)
         self.y = self.body_top
-        self.tick()
         return self.page
 
     def ensure(self, height: float, section: str) -> None:
@@ -373,11 +367,8 @@ class Layout:
                     for card in cells.get((ph["id"], lane["id"]), []):
                         block = self.card_block(card, col_w - 2 * 4 - 8 - 5, show_author)
                         q.append((card, block, block.height + 10))
-                        if len(q) % 16 == 0:
-                            self.tick()
                     queues.append(q)
                 self._grid_row(section, lane, HexColor(fill), HexColor(tint), queues, xs, col_w, lane_w, heads)
-                self.tick()
 
     def _phase_heads(self, chunk, col_w, number):
         inner = col_w - 12
@@ -495,8 +486,6 @@ class Layout:
                 p.block(block, x + 6, self.y - 5, box=box)
                 x += w
             self.y -= h
-            if n % 40 == 0:
-                self.tick()
         self.y -= 14
 
     def widths(self, columns):
@@ -540,7 +529,7 @@ class Layout:
 
     # -- columns that flow onto next pages -------------------------------------------------------------
     def columns(self, section: str, heads: list[tuple[str, object]], items: list[list[Block]],
-                widths: list[float], *, gap: float = 8.0, item_gap: float = 5.0, head_note: str = "") -> None:
+                widths: list[float], *, gap: float = 8.0, item_gap: float = 5.0) -> None:
         m = self.margin
         head_blocks = [Block(w - 12).add(t, BOLD, 9.5, white) for (t, _), w in zip(heads, widths)]
         head_h = max(b.height for b in head_blocks) + 10
@@ -634,7 +623,6 @@ class Layout:
                                    ("Wat we daarvoor doen: innovaties en backoffice", HexColor("#D9731E"))],
                          cols, widths, gap=gap, item_gap=3)
             self.y -= 8
-            self.tick()
 
     # -- formula plate -----------------------------------------------------------------------------------
     def plate(self) -> None:
@@ -796,11 +784,10 @@ def geometry(page: Page, size: tuple[float, float]) -> dict:
     return {"width": size[0], "height": size[1], "section": page.section, "boxes": boxes, "texts": texts}
 
 
-def render_pdf(report: dict, *, pagesize: str = "A3", trace: list | None = None, tick=None) -> bytes:
-    """The report as PDF bytes. ``trace`` (a list) receives each page's geometry;
-    ``tick`` is called between rows and pages (a cooperative server can yield there)."""
+def render_pdf(report: dict, *, pagesize: str = "A3", trace: list | None = None) -> bytes:
+    """The report as PDF bytes. ``trace`` (a list) receives each page's geometry."""
     register_fonts()
-    layout = Layout(report, pagesize, tick)
+    layout = Layout(report, pagesize)
     pages = layout.build()
     total = len(pages)
     for n, page in enumerate(pages, 1):
@@ -815,8 +802,6 @@ def render_pdf(report: dict, *, pagesize: str = "A3", trace: list | None = None,
     for page in pages:
         _paint(canvas, page)
         canvas.showPage()
-        if tick:
-            tick()
         if trace is not None:
             trace.append(geometry(page, (layout.W, layout.H)))
     canvas.save()

@@ -35,6 +35,11 @@ class Verdict:
         return max(1, math.ceil(self.retry_after / 60))
 
 
+def seconds_left(now: float, window: int) -> int:
+    """Until the fixed window that ``now`` falls in ends."""
+    return int(window - (now % window)) or window
+
+
 class MemoryStorage:
     """Counters in this process; enough for one server (SQLite on a laptop)."""
 
@@ -59,13 +64,6 @@ class MemoryStorage:
                 self._counts = {k: v for k, v in self._counts.items() if v[0] == idx}
             return n
 
-    def reset(self, key: str) -> None:
-        with self._lock:
-            self._counts.pop(key, None)
-
-    def seconds_left(self, window: int) -> int:
-        now = self.clock()
-        return int(window - (now % window)) or window
 
 
 class RedisStorage:
@@ -91,13 +89,6 @@ class RedisStorage:
         pipe.expire(k, window + 5)
         return int(pipe.execute()[0])
 
-    def reset(self, key: str) -> None:
-        for k in self.redis.scan_iter(f"{self.prefix}{key}:*"):
-            self.redis.delete(k)
-
-    def seconds_left(self, window: int) -> int:
-        now = self.clock()
-        return int(window - (now % window)) or window
 
 
 class RateLimiter:
@@ -117,7 +108,7 @@ class RateLimiter:
             current_app.logger.exception("rate limit storage unavailable")
             return Verdict(True, 0)
         if used >= limit:
-            return Verdict(False, self.storage.seconds_left(window))
+            return Verdict(False, seconds_left(self.storage.clock(), window))
         return Verdict(True, 0)
 
     def fail(self, scope: str, who: str) -> None:
