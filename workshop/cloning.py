@@ -108,6 +108,13 @@ def formula_document(db: Session, formula: Formula, *, with_cards: bool) -> dict
 
 def session_document(db: Session, ws: WorkshopSession, *, with_cards: bool = True) -> dict:
     """A session as a board document (structure, and cards when asked)."""
+    return document_and_rows(db, ws, with_cards=with_cards)[0]
+
+
+def document_and_rows(db: Session, ws: WorkshopSession, *,
+                      with_cards: bool = True) -> tuple[dict, list[Lane], list[Card]]:
+    """The board document and the lane and card rows it was made from, in the document's order
+    (the JSON export keys votes to them)."""
     doc = empty_document(ws.title)
     doc["session"].update(
         title=ws.title, municipality=ws.municipality, product=ws.product,
@@ -122,6 +129,7 @@ def session_document(db: Session, ws: WorkshopSession, *, with_cards: bool = Tru
     doc["phases"] = [{"key": pkey[p.id], "current_name": p.current_name, "desired_name": p.desired_name,
                       "statement": p.statement} for p in phases]
     doc["lanes"] = [{"key": lkey[lane.id], "kind": lane.kind, "name": lane.name} for lane in lanes]
+    cards = []
     if with_cards:
         entries = {e.id: e.name for e in db.scalars(select(LibraryEntry))}
         cards = db.scalars(select(Card).where(Card.session_id == ws.id)
@@ -136,7 +144,7 @@ def session_document(db: Session, ws: WorkshopSession, *, with_cards: bool = Tru
     doc["agenda"] = [{"name": r.name, "duration_seconds": r.duration_seconds, "instructions": r.instructions,
                       "focus_lane_kind": r.focus_lane_kind} for r in db.scalars(
         select(AgendaRound).where(AgendaRound.session_id == ws.id).order_by(AgendaRound.position, AgendaRound.id))]
-    return doc
+    return doc, list(lanes), list(cards)
 
 
 # ---------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from .. import cloning
 from ..board import validate as v
 from ..board.errors import N_
-from ..models import Card, Channel, Formula, Lane, Participant, Template, Vote, VoteRound, WorkshopSession
+from ..models import Channel, Formula, Participant, Template, Vote, VoteRound, WorkshopSession
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 6  # document → list → item → list of channels is 4 deep; a little slack
@@ -54,15 +54,10 @@ _bad = cloning._bad  # the same error as the board document's own checks
 
 def export_document(db: Session, ws: WorkshopSession) -> dict:
     """The whole session as a board document with its participants and votes."""
-    doc = cloning.session_document(db, ws, with_cards=True)
+    doc, lanes, cards = cloning.document_and_rows(db, ws, with_cards=True)
     doc = {"schema": doc["schema"], "version": doc["version"],
            "exported_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
            "generator": "workshop", **{k: val for k, val in doc.items() if k not in ("schema", "version")}}
-    # same order as session_document, so the keys line up with its cards
-    cards = db.scalars(select(Card).where(Card.session_id == ws.id)
-                       .order_by(Card.phase_id, Card.lane_id, Card.position, Card.id)).all()
-    if len(cards) != len(doc["cards"]):  # pragma: no cover - a card added between the two reads
-        raise RuntimeError("the board changed during the export; try again")
     card_key = {}
     for n, (card, item) in enumerate(zip(cards, doc["cards"]), 1):
         card_key[card.id] = item["key"] = f"c{n}"
@@ -74,8 +69,7 @@ def export_document(db: Session, ws: WorkshopSession) -> dict:
     person_key = {p.id: f"u{n}" for n, p in enumerate(participants, 1)}
     doc["participants"] = [{"key": person_key[p.id], "name": None if ws.anonymous else p.display_name}
                            for p in participants]
-    lanes = db.scalars(select(Lane).where(Lane.session_id == ws.id).order_by(Lane.position, Lane.id)).all()
-    lane_key = {lane.id: f"l{n}" for n, lane in enumerate(lanes, 1)}
+    lane_key = {lane.id: item["key"] for lane, item in zip(lanes, doc["lanes"])}
     rounds = db.scalars(select(VoteRound).where(VoteRound.session_id == ws.id).order_by(VoteRound.id)).all()
     round_key = {r.id: f"v{n}" for n, r in enumerate(rounds, 1)}
     doc["vote_rounds"] = [{"key": round_key[r.id], "lane": lane_key.get(r.lane_id),
