@@ -1,6 +1,7 @@
 """Facilitator accounts: creation and password checks (scrypt via Werkzeug)."""
 from __future__ import annotations
 
+import functools
 import re
 
 from sqlalchemy import func, select
@@ -13,8 +14,16 @@ from .models import Facilitator
 
 MIN_PASSWORD = 10
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-# a real hash to compare against when the account does not exist (same timing)
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A real hash to compare against when the account does not exist (same timing).
+
+    Made on the first failed lookup, not at import: scrypt costs ~0.1 s, and
+    every worker, CLI call and test process imports this module.
+    """
+    return generate_password_hash("not-a-real-password", method="scrypt")
 
 
 def normalise_email(email: str) -> str:
@@ -40,7 +49,7 @@ def create_facilitator(db: Session, email: str, password: str, name: str = "") -
 def authenticate(db: Session, email: str, password: str) -> Facilitator | None:
     facilitator = db.scalars(select(Facilitator).where(Facilitator.email == normalise_email(email))).one_or_none()
     if facilitator is None:
-        check_password_hash(_DUMMY_HASH, password or "")
+        check_password_hash(_dummy_hash(), password or "")
         return None
     if not check_password_hash(facilitator.password_hash, password or ""):
         return None

@@ -56,6 +56,8 @@ class Config:
     # number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted (0: none)
     TRUST_PROXY = 0
     RATELIMIT_ENABLED = True
+    # browser registration after the first account (ALLOW_REGISTRATION=1)
+    ALLOW_REGISTRATION = False
 
     @classmethod
     def from_env(cls, instance_path: str) -> dict:
@@ -73,6 +75,8 @@ class Config:
             conf["REMEMBER_COOKIE_SECURE"] = True
         if os.environ.get("TRUST_PROXY", "").isdigit():
             conf["TRUST_PROXY"] = int(os.environ["TRUST_PROXY"])
+        if os.environ.get("ALLOW_REGISTRATION") == "1":
+            conf["ALLOW_REGISTRATION"] = True
         if os.environ.get("RETENTION_DAYS"):
             conf["RETENTION_DAYS"] = int(os.environ["RETENTION_DAYS"])
         return conf

@@ -5,6 +5,7 @@ more of a card's text in a narrow phase column without going below 7 pt.
 """
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from reportlab.pdfbase import pdfmetrics
@@ -17,13 +18,10 @@ REGULAR, BOLD, ITALIC = "Workshop", "Workshop-Bold", "Workshop-Italic"
 FILES = {REGULAR: "DejaVuSansCondensed.ttf", BOLD: "DejaVuSansCondensed-Bold.ttf",
          ITALIC: "DejaVuSansCondensed-Oblique.ttf"}
 
-_registered = False
 
 
+@functools.cache  # once per process; the cache's lock also keeps two threads from registering at once
 def register_fonts() -> None:
-    global _registered
-    if _registered:
-        return
     for name, filename in FILES.items():
         for folder in SEARCH:
             path = folder / filename
@@ -33,4 +31,3 @@ def register_fonts() -> None:
         else:  # pragma: no cover - a broken installation
             raise RuntimeError(f"font {filename} not found in {', '.join(map(str, SEARCH))}")
     pdfmetrics.registerFontFamily(REGULAR, normal=REGULAR, bold=BOLD, italic=ITALIC, boldItalic=BOLD)
-    _registered = True

@@ -1,7 +1,6 @@
 """Facilitator login, logout and registration of the first account."""
 from __future__ import annotations
 
-import os
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -12,7 +11,7 @@ from .. import accounts
 from ..board import BoardError
 from ..db import db
 from ..models import Facilitator
-from .forms import ConfirmForm, LoginForm, RegisterForm
+from .forms import LoginForm, RegisterForm
 from .ratelimit import client_address, limiter, too_many
 
 bp = Blueprint("auth", __name__)
@@ -35,9 +34,7 @@ def _load(user_id: str):
 
 
 def registration_open() -> bool:
-    if current_app.config.get("ALLOW_REGISTRATION") or os.environ.get("ALLOW_REGISTRATION") == "1":
-        return True
-    return accounts.facilitator_count(db.session) == 0
+    return bool(current_app.config.get("ALLOW_REGISTRATION")) or accounts.facilitator_count(db.session) == 0
 
 
 def _safe_next(target: str | None) -> str:
@@ -53,7 +50,7 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         # failed attempts are limited per address and per account (docs/security.md)
-        account = (form.email.data or "").strip().casefold()
+        account = accounts.normalise_email(form.email.data)
         for scope, who in (("login_ip", client_address()), ("login_account", account)):
             verdict = limiter().check(scope, who)
             if not verdict.allowed:
@@ -73,7 +70,7 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    ConfirmForm()  # CSRF checked globally by CSRFProtect
+    # the CSRF token is checked for every POST by CSRFProtect (web/security.py)
     logout_user()
     flash(_("You are logged out."), "info")
     return redirect(url_for("pages.home"))

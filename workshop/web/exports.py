@@ -13,7 +13,6 @@ from wtforms import RadioField
 from ..board import BoardError
 from ..db import db
 from ..export import document, files, pdf
-from ..export.fonts import register_fonts
 from ..export.report import build_report
 from ..sessions import format_code
 from ..identity import require_session
@@ -48,7 +47,6 @@ def _render_off_the_hub(report: dict, size: str) -> bytes:
         return pdf.render_pdf(report, pagesize=size)
     if not monkey.is_module_patched("socket"):
         return pdf.render_pdf(report, pagesize=size)
-    register_fonts()  # once, here, so no thread registers fonts concurrently
     return get_hub().threadpool.apply(pdf.render_pdf, (report,), {"pagesize": size})
 
 

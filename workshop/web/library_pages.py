@@ -35,16 +35,10 @@ def _page(entry=None, values=None, status=200):
                            formulas=formulas, form=ConfirmForm(), own_only=own_only, q=q), status
 
 
-def _checked(form) -> bool:
-    return ConfirmForm().validate_on_submit()
-
-
 @bp.route("", methods=["GET", "POST"])
 @login_required
 def index():
     if request.method == "POST":
-        if not _checked(request.form):
-            return _page(status=400)
         data = _form_data()
         try:
             e = reuse.create_entry(db.session, current_user.id, data)
@@ -67,8 +61,6 @@ def edit(entry_id: int):
         flash(err.translated(_), "error")
         return redirect(url_for("library_pages.index")), err.status
     if request.method == "POST":
-        if not _checked(request.form):
-            return _page(entry=entry, status=400)
         data = _form_data()
         try:
             reuse.update_entry(db.session, entry_id, current_user.id, data)
@@ -87,8 +79,6 @@ def edit(entry_id: int):
 @bp.route("/<int:entry_id>/delete", methods=["POST"])
 @login_required
 def delete(entry_id: int):
-    if not _checked(request.form):
-        return redirect(url_for("library_pages.index")), 400
     try:
         reuse.delete_entry(db.session, entry_id, current_user.id)
     except BoardError as err:
@@ -103,8 +93,6 @@ def delete(entry_id: int):
 @bp.route("/<int:entry_id>/copy", methods=["POST"])
 @login_required
 def copy(entry_id: int):
-    if not _checked(request.form):
-        return redirect(url_for("library_pages.index")), 400
     try:
         e = reuse.copy_entry(db.session, entry_id, current_user.id)
     except BoardError as err:

@@ -38,9 +38,6 @@ def _fail(err: BoardError):
 @bp.route("/<int:template_id>/rename", methods=["POST"])
 @login_required
 def rename(template_id: int):
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        return redirect(url_for("templates_pages.index")), 400
     try:
         t = reuse.rename_template(db.session, template_id, current_user.id, name=request.form.get("name", ""),
                                   description=request.form.get("description"))
@@ -55,9 +52,6 @@ def rename(template_id: int):
 @bp.route("/<int:template_id>/delete", methods=["POST"])
 @login_required
 def delete(template_id: int):
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        return redirect(url_for("templates_pages.index")), 400
     try:
         reuse.delete_template(db.session, template_id, current_user.id)
     except BoardError as err:
