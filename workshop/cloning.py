@@ -15,9 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .board import validate as v
+from .board.operations import channel_slugs
 from .board.errors import N_, ValidationError
 from .db import utcnow
-from .models import AgendaRound, Card, Channel, Formula, Lane, LibraryEntry, Phase, PlateItem, WorkshopSession
+from .models import AgendaRound, Card, Formula, Lane, LibraryEntry, Phase, PlateItem, WorkshopSession
 
 SCHEMA = "workshop-board"
 VERSION = 1
@@ -131,9 +132,11 @@ def document_and_rows(db: Session, ws: WorkshopSession, *,
     doc["lanes"] = [{"key": lkey[lane.id], "kind": lane.kind, "name": lane.name} for lane in lanes]
     cards = []
     if with_cards:
-        entries = {e.id: e.name for e in db.scalars(select(LibraryEntry))}
         cards = db.scalars(select(Card).where(Card.session_id == ws.id)
                            .order_by(Card.phase_id, Card.lane_id, Card.position, Card.id)).all()
+        linked = {c.library_entry_id for c in cards if c.library_entry_id}
+        entries = dict(db.execute(select(LibraryEntry.id, LibraryEntry.name)
+                                  .where(LibraryEntry.id.in_(linked))).all()) if linked else {}
         doc["cards"] = [{
             "phase": pkey[c.phase_id], "lane": lkey[c.lane_id], "title": c.title, "statement": c.statement,
             "channels": list(c.channels or []), "author": c.author_name or None, "votes": c.votes,
@@ -265,7 +268,7 @@ def validate_document(doc, known_channels: set[str], formula_slugs: set[str]) ->
 def create_session_from_document(db: Session, doc: dict, *, facilitator_id: int, join_code: str,
                                  overrides: dict | None = None, with_cards: bool = True) -> WorkshopSession:
     """Create a new, independent session from a (validated here) board document. Flushes."""
-    known = set(db.scalars(select(Channel.slug)))
+    known = channel_slugs(db)
     formulas = {f.slug: f for f in db.scalars(select(Formula))}
     doc = validate_document(doc, known, set(formulas))
     return build_session(db, doc, formulas, facilitator_id=facilitator_id, join_code=join_code,
@@ -292,18 +295,15 @@ def build_session(db: Session, doc: dict, formulas: dict, *, facilitator_id: int
     )
     db.add(ws)
     db.flush()
-    phase_ids, lane_ids = {}, {}
-    for n, p in enumerate(doc["phases"], 1):
-        row = Phase(session_id=ws.id, position=float(n), current_name=p["current_name"],
-                    desired_name=p["desired_name"], statement=p["statement"])
-        db.add(row)
-        db.flush()
-        phase_ids[p["key"]] = row.id
-    for n, lane in enumerate(doc["lanes"], 1):
-        row = Lane(session_id=ws.id, position=float(n), kind=lane["kind"], name=lane["name"])
-        db.add(row)
-        db.flush()
-        lane_ids[lane["key"]] = row.id
+    phases = {p["key"]: Phase(session_id=ws.id, position=float(n), current_name=p["current_name"],
+                              desired_name=p["desired_name"], statement=p["statement"])
+              for n, p in enumerate(doc["phases"], 1)}
+    lanes = {lane["key"]: Lane(session_id=ws.id, position=float(n), kind=lane["kind"], name=lane["name"])
+             for n, lane in enumerate(doc["lanes"], 1)}
+    db.add_all([*phases.values(), *lanes.values()])
+    db.flush()  # one flush for all of them: the cards need their ids
+    phase_ids = {key: row.id for key, row in phases.items()}
+    lane_ids = {key: row.id for key, row in lanes.items()}
     cards_by_key = {}
     if with_cards and doc["cards"]:
         library = _library_by_name(db)

@@ -9,7 +9,7 @@ from flask import abort, session
 from flask_login import current_user
 
 from .board import Actor
-from .db import db, utcnow
+from .db import db
 from .models import WorkshopSession
 from .sessions import participant_for_token
 
@@ -27,14 +27,12 @@ def participant_token(session_id: int) -> str | None:
     return (session.get(COOKIE_KEY) or {}).get(str(session_id))
 
 
-def actor_for(ws: WorkshopSession, *, touch: bool = False) -> Actor | None:
+def actor_for(ws: WorkshopSession) -> Actor | None:
     if current_user.is_authenticated and current_user.id == ws.facilitator_id:
         return Actor("facilitator", current_user.id, current_user.display_name)
     p = participant_for_token(db.session, ws.id, participant_token(ws.id))
     if p is None:
         return None
-    if touch:
-        p.last_seen_at = utcnow()
     return Actor("participant", p.id, p.display_name)
 
 

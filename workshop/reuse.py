@@ -12,9 +12,11 @@ from sqlalchemy.orm import Session
 
 from . import cloning
 from .board import validate as v
+from .board.operations import channel_slugs
+from .board.serialize import iso
 from .board.errors import N_, Forbidden, NotFound
 from .db import utcnow
-from .models import Channel, LibraryEntry, Template, WorkshopSession
+from .models import Formula, LibraryEntry, Template, WorkshopSession
 
 LIBRARY_LANES = ("innovations", "backoffice")
 
@@ -26,15 +28,11 @@ LIBRARY_LANES = ("innovations", "backoffice")
 def visible_templates(db: Session, owner_id: int) -> list[Template]:
     """Formula templates first (in formula order), then the facilitator's own, newest first."""
     rows = db.scalars(select(Template).where(or_(Template.owner_id.is_(None), Template.owner_id == owner_id))).all()
+    position = dict(db.execute(select(Formula.id, Formula.position)).all())
     formula = sorted((t for t in rows if t.owner_id is None),
-                     key=lambda t: (t.formula_id is None, getattr(_formula(db, t), "position", 99), t.name))
+                     key=lambda t: (t.formula_id is None, position.get(t.formula_id, 99), t.name))
     own = sorted((t for t in rows if t.owner_id is not None), key=lambda t: (t.created_at, t.id), reverse=True)
     return formula + own
-
-
-def _formula(db: Session, t: Template):
-    from .models import Formula
-    return db.get(Formula, t.formula_id) if t.formula_id else None
 
 
 def get_template(db: Session, template_id: int, owner_id: int, *, own: bool = False) -> Template:
@@ -60,7 +58,7 @@ def template_summary(t: Template) -> dict:
         "card_count": len(doc.get("cards") or []) if t.with_cards else 0,
         "agenda": [{"name": r.get("name"), "duration_seconds": r.get("duration_seconds")}
                    for r in doc.get("agenda") or []],
-        "created_at": t.created_at.isoformat(timespec="seconds") + "Z" if t.created_at else None,
+        "created_at": iso(t.created_at),
     }
 
 
@@ -135,7 +133,7 @@ def filter_library(entries, q: str = "", channel: str = "", lane: str = "", form
 
 def get_entry(db: Session, entry_id: int, owner_id: int, *, own: bool = False) -> LibraryEntry:
     e = db.get(LibraryEntry, entry_id)
-    if e is None or (e.origin != "vng" and e.owner_id != owner_id):
+    if e is None or not e.visible_to(owner_id):
         raise NotFound(N_("This library entry does not exist."), code="unknown_library_entry")
     if own and e.origin == "vng":
         raise Forbidden(N_("VNG entries are not edited in place; copy it to your own library first."),
@@ -144,7 +142,7 @@ def get_entry(db: Session, entry_id: int, owner_id: int, *, own: bool = False) -
 
 
 def _entry_fields(db: Session, data: dict) -> dict:
-    known = set(db.scalars(select(Channel.slug)))
+    known = channel_slugs(db)
     statements = [s for s in (v.clean_text(x) for x in (data.get("statements") or []) if isinstance(x, str)) if s]
     if len(statements) > 10 or any(len(s) > v.LIMITS["statement"] for s in statements):
         raise v._err(N_("At most %(n)d statements of %(limit)d characters."), "too_long", "statements", n=10,

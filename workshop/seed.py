@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import cloning
+from .board.operations import forget_channels
 from .models import Channel, Formula, LibraryEntry, Template
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "seed"
@@ -49,6 +50,7 @@ def load_seed(db: Session, seed_dir: Path = SEED_DIR) -> Stats:
         existing = db.scalars(select(Channel).where(Channel.slug == ch["slug"])).one_or_none()
         _upsert(db, stats, "channels", existing, Channel, {"slug": ch["slug"], "name": ch["name"], "position": n})
     db.flush()
+    forget_channels()
 
     for entry in _read(seed_dir / "library.yaml"):
         existing = db.scalars(select(LibraryEntry).where(

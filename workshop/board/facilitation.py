@@ -136,15 +136,17 @@ def timer_dict(rounds: list[AgendaRound], now: datetime) -> dict:
     return out
 
 
-def agenda_state(db, ws: WorkshopSession, now: datetime | None = None) -> dict:
+def agenda_state(db, session_id: int, now: datetime | None = None,
+                 rounds: list[AgendaRound] | None = None) -> dict:
     now = now or utcnow()
-    rounds = _rounds(db, ws.id)
+    rounds = _rounds(db, session_id) if rounds is None else rounds
     return {"agenda": [round_dict(r) for r in rounds], "timer": timer_dict(rounds, now)}
 
 
-def _agenda_payload(ctx: Context, now: datetime, **extra) -> dict:
+def _agenda_payload(ctx: Context, now: datetime, rounds: list[AgendaRound] | None = None, **extra) -> dict:
+    """The agenda and timer after a change; ``rounds`` when the caller holds them (same rows, same order)."""
     ctx.db.flush()
-    payload = agenda_state(ctx.db, ctx.ws, now)
+    payload = agenda_state(ctx.db, ctx.session_id, now, rounds)
     payload.update(extra)
     return payload
 
@@ -248,7 +250,7 @@ def timer_start(ctx: Context, op: dict) -> dict:
     r = _round_by_id(ctx, rounds, op) or current_round(rounds)
     if r is None:
         raise Conflict(N_("All rounds are done."), code="no_round")
-    return _agenda_payload(ctx, now, **_start(ctx, rounds, r, now, op))
+    return _agenda_payload(ctx, now, rounds, **_start(ctx, rounds, r, now, op))
 
 
 @operation("timer.pause", facilitator_only=True, while_locked=True)
@@ -259,7 +261,7 @@ def timer_pause(ctx: Context, op: dict) -> dict:
     if r.status == "running":
         r.remaining_seconds = max(0, remaining_seconds(r, now))
         r.status, r.ends_at = "paused", None
-    return _agenda_payload(ctx, now)
+    return _agenda_payload(ctx, now, rounds)
 
 
 @operation("timer.resume", facilitator_only=True, while_locked=True)
@@ -270,7 +272,7 @@ def timer_resume(ctx: Context, op: dict) -> dict:
     if r.status == "paused":
         r.status, r.ends_at = "running", now + timedelta(seconds=r.remaining_seconds or 0)
         r.remaining_seconds = None
-    return _agenda_payload(ctx, now)
+    return _agenda_payload(ctx, now, rounds)
 
 
 @operation("timer.extend", facilitator_only=True, while_locked=True)
@@ -285,7 +287,7 @@ def timer_extend(ctx: Context, op: dict) -> dict:
     else:
         r.remaining_seconds = max(0, r.remaining_seconds or 0) + seconds
     r.duration_seconds = min(MAX_ROUND_SECONDS, r.duration_seconds + seconds)
-    return _agenda_payload(ctx, now)
+    return _agenda_payload(ctx, now, rounds)
 
 
 @operation("timer.end", facilitator_only=True, while_locked=True)
@@ -294,7 +296,7 @@ def timer_end(ctx: Context, op: dict) -> dict:
     r = _on_clock(rounds)
     now = utcnow()
     _finish(r, now)
-    return _agenda_payload(ctx, now)
+    return _agenda_payload(ctx, now, rounds)
 
 
 @operation("timer.next", facilitator_only=True, while_locked=True)
@@ -307,8 +309,8 @@ def timer_next(ctx: Context, op: dict) -> dict:
         _finish(r, now)
     nxt = next((x for x in rounds if x.status == "pending"), None)
     if nxt is None:
-        return _agenda_payload(ctx, now)
-    return _agenda_payload(ctx, now, **_start(ctx, rounds, nxt, now, op))
+        return _agenda_payload(ctx, now, rounds)
+    return _agenda_payload(ctx, now, rounds, **_start(ctx, rounds, nxt, now, op))
 
 
 # ---------------------------------------------------------------------------
@@ -321,7 +323,7 @@ def _active_vote(db, session_id: int) -> VoteRound | None:
                       .order_by(VoteRound.id.desc()).limit(1)).one_or_none()
 
 
-def _latest_vote(db, session_id: int) -> VoteRound | None:
+def latest_vote(db, session_id: int) -> VoteRound | None:
     return _active_vote(db, session_id) or db.scalars(
         select(VoteRound).where(VoteRound.session_id == session_id).order_by(VoteRound.id.desc()).limit(1)
     ).one_or_none()

@@ -8,12 +8,13 @@ The caller commits, then publishes ``result.event``.
 from __future__ import annotations
 
 import time
+import weakref
 from dataclasses import dataclass
 from typing import Callable
 
 from types import SimpleNamespace
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -83,7 +84,7 @@ class Context:
     @property
     def known_channels(self) -> set[str]:
         if self._channels is None:
-            self._channels = _channel_slugs(self.db)
+            self._channels = channel_slugs(self.db)
         return self._channels
 
     @property
@@ -95,20 +96,26 @@ class Context:
         return self._ws.edit_policy if self._ws is not None else self.row.edit_policy
 
 
-# The channel list changes only when the seed is loaded; a short per-process
-# cache saves a query on most card operations.
-_CHANNELS: dict[int, tuple[float, frozenset]] = {}
+# The channel list changes only when the seed is loaded (which calls
+# forget_channels); a short per-engine cache saves a query on most card
+# operations and on every document validation.
+_CHANNELS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # engine -> (read at, slugs)
 CHANNEL_CACHE_SECONDS = 30.0
 
 
-def _channel_slugs(db: Session) -> frozenset:
-    key = id(db.get_bind())
+def channel_slugs(db: Session) -> frozenset:
+    """The slugs of the known channels (website-dso, sms, …)."""
+    engine = db.get_bind()
     now = time.monotonic()
-    hit = _CHANNELS.get(key)
+    hit = _CHANNELS.get(engine)
     if hit is None or now - hit[0] > CHANNEL_CACHE_SECONDS:
         hit = (now, frozenset(db.scalars(select(Channel.slug))))
-        _CHANNELS[key] = hit
+        _CHANNELS[engine] = hit
     return hit[1]
+
+
+def forget_channels() -> None:
+    _CHANNELS.clear()
 
 
 @dataclass
@@ -126,10 +133,6 @@ def operation(name: str, *, facilitator_only: bool = False, while_locked: bool =
         HANDLERS[name] = Handler(fn, facilitator_only, while_locked)
         return fn
     return register
-
-
-def _operation_types() -> tuple[str, ...]:
-    return tuple(sorted(HANDLERS))
 
 
 # ---------------------------------------------------------------------------
@@ -382,7 +385,7 @@ def card_add(ctx: Context, op: dict) -> dict:
     entry = None
     if entry_id is not None:
         entry = ctx.db.get(LibraryEntry, entry_id)
-        if entry is None or (entry.origin != "vng" and entry.owner_id != ctx.row.facilitator_id):
+        if entry is None or not entry.visible_to(ctx.row.facilitator_id):
             raise NotFound(N_("This library entry does not exist."), code="unknown_library_entry")
     title = v.text(op, "title", v.LIMITS["title"], required=entry is None)
     statement = v.text(op, "statement", v.LIMITS["statement"], default=None)
@@ -459,8 +462,7 @@ _MOVE_CARD = update(_CARDS).where(_CARDS.c.id == bindparam("card_id")).values(
 @operation("card.delete")
 def card_delete(ctx: Context, op: dict) -> dict:
     card = _card(ctx, op)
-    if not ctx.actor.is_facilitator and ctx.edit_policy == "own":
-        _check_card_owner(ctx, card)
+    _check_card_owner(ctx, card)
     ctx.conn.execute(_DELETE_CARD, {"card_id": card.id})  # its votes go with it (ON DELETE CASCADE)
     _changed_behind_orm(ctx, [card.id], deleted=True)
     return {"id": card.id}
@@ -580,11 +582,4 @@ def lane_delete(ctx: Context, op: dict) -> dict:
     return {"id": lane.id, "card_ids": card_ids}
 
 
-OPERATION_TYPES = _operation_types()
-
-
-def card_count(db: Session, session_id: int) -> int:
-    return db.scalar(select(func.count(Card.id)).where(Card.session_id == session_id)) or 0
-
-
-__all__ = ["BoardError", "OPERATION_TYPES", "OpResult", "apply_operation", "operation", "HANDLERS"]
+__all__ = ["BoardError", "OpResult", "apply_operation", "operation", "HANDLERS"]

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Card, Lane, Participant, Phase, PlateItem, WorkshopSession
 from .actor import Actor
+from .facilitation import agenda_state, latest_vote, settings_dict, vote_dict
 from .serialize import iso, card_dict, lane_dict, phase_dict, plate_item_dict
 
 
@@ -22,13 +23,7 @@ def session_meta(ws: WorkshopSession, viewer: Actor | None = None) -> dict:
             "slug": formula.slug, "name": formula.name, "core_values": list(formula.core_values or []),
             "customer_role": formula.customer_role,
         },
-        "settings": {
-            "locked": ws.locked,
-            "anonymous": ws.anonymous,
-            "edit_policy": ws.edit_policy,
-            "focus_phase_id": ws.focus_phase_id,
-            "focus_lane_id": ws.focus_lane_id,
-        },
+        "settings": settings_dict(ws),
         "tagline": ws.tagline or "",
         "personas": list(ws.personas or []),
         "created_at": iso(ws.created_at),
@@ -47,8 +42,7 @@ def board_snapshot(db: Session, ws: WorkshopSession, viewer: Actor | None = None
     participants = db.scalars(select(Participant).where(
         Participant.session_id == ws.id, Participant.removed_at.is_(None)).order_by(Participant.id)).all()
     show_names = not ws.anonymous or (viewer is not None and viewer.is_facilitator)
-    from .facilitation import _latest_vote, agenda_state, vote_dict  # late: facilitation imports operations
-    agenda = agenda_state(db, ws)
+    agenda = agenda_state(db, ws.id)
     return {
         "seq": ws.seq,
         "session": session_meta(ws, viewer),
@@ -61,5 +55,5 @@ def board_snapshot(db: Session, ws: WorkshopSession, viewer: Actor | None = None
         ],
         "agenda": agenda["agenda"],
         "timer": agenda["timer"],
-        "vote": vote_dict(db, _latest_vote(db, ws.id), viewer),
+        "vote": vote_dict(db, latest_vote(db, ws.id), viewer),
     }

@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session
 
 from .. import cloning
 from ..board import validate as v
+from ..board.operations import channel_slugs
 from ..board.errors import N_
-from ..models import Channel, Formula, Participant, Template, Vote, VoteRound, WorkshopSession
+from ..models import Formula, Participant, Template, Vote, VoteRound, WorkshopSession
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 6  # document → list → item → list of channels is 4 deep; a little slack
@@ -240,7 +241,7 @@ def import_document(db: Session, doc: dict, *, facilitator_id: int, as_template:
 
     Everything is validated before the first row is added, so a refused file creates nothing.
     """
-    known = set(db.scalars(select(Channel.slug)))
+    known = channel_slugs(db)
     formulas = {f.slug: f for f in db.scalars(select(Formula))}
     clean = validate_export(doc, known, set(formulas))
     core = {k: clean[k] for k in ("schema", "version", "session", "phases", "lanes", "cards", "plate", "agenda")}

@@ -125,10 +125,6 @@ class LocalHub:
                 if not subs:
                     del self._subs[sub.session_id]
 
-    def subscriber_count(self, session_id: int) -> int:
-        with self._lock:
-            return len(self._subs.get(session_id, ()))
-
     def publish(self, session_id: int, message: dict) -> str:
         """Send a message to every connection of the session. Call only after commit.
 

@@ -17,9 +17,10 @@ Wiring (``workshop/live/socket.py``)::
 """
 from __future__ import annotations
 
-import json
 import threading
 import time
+
+from .hub import encode
 
 DEFAULT_RATE = 20.0   # operations per second, sustained: far above any human typing or dragging
 DEFAULT_BURST = 60    # a paste of many cards, or a reconnect that resends its queue
@@ -66,9 +67,9 @@ def rate_limited_frame(op_id: str | None, retry_after: float = 1.0) -> str:
     """The error frame for an operation refused by the bucket (translated message)."""
     from flask_babel import gettext as _
 
-    return json.dumps({
+    return encode({
         "type": "error", "code": "rate_limited", "op_id": op_id,
         "retry_after": round(max(retry_after, 0.05), 2),
         "message": _("You are sending changes faster than the board can take them. "
                      "Wait a moment; this change was not saved."),
-    }, ensure_ascii=False)
+    })

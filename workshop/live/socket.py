@@ -351,7 +351,7 @@ class LiveConnection:
         try:
             result = apply_in_transaction(db.session, self.session_id, self.actor, op)
         except BoardError as err:
-            self._queue(encode(dict(err.as_dict(_), type="error", op_id=op_id)))
+            self._queue(self._error(err.code, err.translated(_), op_id, err.field))
             if err.code == "removed":
                 self._queue_close(CLOSE_NOT_ALLOWED, "removed")
             return

@@ -58,3 +58,7 @@ class LibraryEntry(Base):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("facilitator.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    def visible_to(self, facilitator_id: int | None) -> bool:
+        """VNG entries are everyone's; own entries only their facilitator's (and that one's sessions')."""
+        return self.origin == "vng" or self.owner_id == facilitator_id
