@@ -44,3 +44,11 @@ def require_session(session_id: int) -> tuple[WorkshopSession, Actor]:
     if actor is None:
         abort(403)
     return ws, actor
+
+
+def require_own_session(session_id: int) -> WorkshopSession:
+    """A session of the logged-in facilitator; 404 for anyone else's (its existence is not leaked)."""
+    ws = db.session.get(WorkshopSession, session_id)
+    if ws is None or not current_user.is_authenticated or ws.facilitator_id != current_user.id:
+        abort(404)
+    return ws

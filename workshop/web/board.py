@@ -17,6 +17,18 @@ from ..identity import require_session
 bp = Blueprint("board", __name__)
 
 
+def live_config(ws, actor, snapshot: dict, **extra) -> dict:
+    """What a page that goes live (board, plate) tells live.js: who, where to send, from which seq."""
+    return {
+        "sessionId": ws.id, "seq": snapshot["seq"], "isFacilitator": actor.is_facilitator,
+        "me": {"kind": actor.kind, "id": actor.id, "name": actor.name},
+        "opsUrl": url_for("board.operation", session_id=ws.id),
+        "snapshotUrl": url_for("api.session", session_id=ws.id),
+        "wsPath": f"/ws/sessions/{ws.id}",  # the flask-sock route (url_for would give an absolute ws:// URL)
+        **extra,
+    }
+
+
 @bp.route("/s/<int:session_id>")
 def show(session_id: int):
     ws, actor = require_session(session_id)
@@ -28,16 +40,8 @@ def show(session_id: int):
     for card in snapshot["cards"]:
         cells.setdefault((card["phase_id"], card["lane_id"]), []).append(card)
     channel_names = {c.slug: c.name for c in channels}
-    config = {
-        "sessionId": ws.id, "seq": snapshot["seq"], "isFacilitator": actor.is_facilitator,
-        "me": {"kind": actor.kind, "id": actor.id, "name": actor.name},
-        "opsUrl": url_for("board.operation", session_id=ws.id),
-        "snapshotUrl": url_for("api.session", session_id=ws.id),
-        "libraryUrl": url_for("api.library", session=ws.id),
-        "wsPath": f"/ws/sessions/{ws.id}",
-        "channels": [{"slug": c.slug, "name": c.name} for c in channels],
-        "limits": LIMITS,
-    }
+    config = live_config(ws, actor, snapshot, libraryUrl=url_for("api.library", session=ws.id),
+                         channels=[{"slug": c.slug, "name": c.name} for c in channels], limits=LIMITS)
     return render_template(
         "board/board.html", ws=ws, actor=actor, snapshot=snapshot, cells=cells, channels=channels,
         channel_names=channel_names, formulas=formulas, library=library, config=config,

@@ -10,16 +10,10 @@ from .. import sessions as ops
 from ..board import BoardError
 from ..db import db
 from ..models import Card, Formula, Participant, Template, WorkshopSession
+from ..identity import require_own_session
 from .forms import ConfirmForm, SessionForm
 
 bp = Blueprint("dashboard", __name__)
-
-
-def _owned(session_id: int) -> WorkshopSession:
-    ws = db.session.get(WorkshopSession, session_id)
-    if ws is None or ws.facilitator_id != current_user.id:
-        abort(404)
-    return ws
 
 
 @bp.route("/dashboard")
@@ -68,7 +62,7 @@ def new():
                 abort(404)
             kwargs["template"] = t
         elif kind == "session":
-            kwargs["source"] = _owned(int(ref))
+            kwargs["source"] = require_own_session(int(ref))
         try:
             ws = ops.create_session(db.session, current_user.id, title=form.title.data,
                                     municipality=form.municipality.data or "", product=form.product.data or "",
@@ -88,7 +82,7 @@ def new():
 @bp.route("/sessions/<int:session_id>/status", methods=["POST"])
 @login_required
 def set_status(session_id: int):
-    ws = _owned(session_id)
+    ws = require_own_session(session_id)
     try:
         ops.set_status(db.session, ws, request.form.get("status", ""))
     except BoardError as err:
@@ -102,7 +96,7 @@ def set_status(session_id: int):
 @bp.route("/sessions/<int:session_id>/delete", methods=["POST"])
 @login_required
 def delete(session_id: int):
-    ws = _owned(session_id)
+    ws = require_own_session(session_id)
     title = ws.title
     ops.delete_session(db.session, ws)
     db.session.commit()

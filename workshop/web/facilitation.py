@@ -2,7 +2,7 @@
 ``GET /api/templates``, and the links that hook these pages into the others."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -14,8 +14,8 @@ from .. import reuse
 from ..board import BoardError, board_snapshot
 from ..cloning import AGREEMENT_HEADINGS, GUARANTEE_HEADINGS
 from ..db import db
-from ..models import WorkshopSession
-from ..identity import require_session
+from ..identity import require_own_session, require_session
+from .board import live_config
 
 bp = Blueprint("facilitation", __name__)
 
@@ -48,13 +48,7 @@ def plate(session_id: int):
     for item in snapshot["plate"]:  # headings from older or imported plates are kept
         if item["heading"] not in headings[item["section"]]:
             headings[item["section"]].append(item["heading"])
-    config = {
-        "sessionId": ws.id, "seq": snapshot["seq"], "isFacilitator": actor.is_facilitator,
-        "me": {"kind": actor.kind, "id": actor.id, "name": actor.name},
-        "opsUrl": url_for("board.operation", session_id=ws.id),
-        "snapshotUrl": url_for("api.session", session_id=ws.id),
-        "wsPath": f"/ws/sessions/{ws.id}", "headings": headings, "channels": [],
-    }
+    config = live_config(ws, actor, snapshot, headings=headings, channels=[])
     return render_template("plate/plate.html", ws=ws, actor=actor, snapshot=snapshot, headings=headings,
                            config=config)
 
@@ -62,9 +56,7 @@ def plate(session_id: int):
 @bp.route("/sessions/<int:session_id>/save-template", methods=["GET", "POST"])
 @login_required
 def save_template(session_id: int):
-    ws = db.session.get(WorkshopSession, session_id)
-    if ws is None or ws.facilitator_id != current_user.id:
-        abort(404)
+    ws = require_own_session(session_id)
     form = SaveTemplateForm()
     if not form.is_submitted():
         form.name.data = ws.title
