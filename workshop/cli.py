@@ -110,15 +110,12 @@ def session_group():
 @with_appcontext
 def session_create(title, formula_name, with_cards, email, municipality, product, session_date):
     """Create a session; prints its id and join code."""
-    from .accounts import session_owner
     from .board import BoardError
     from .db import db as database
     from .sessions import create_session, find_formula, format_code
 
     s = database.session
-    owner = session_owner(s, email)
-    if owner is None:
-        raise click.ClickException("no facilitator account: run `workshop facilitator create EMAIL` first")
+    owner = owner_or_fail(s, email)
     formula = None
     if formula_name:
         formula = find_formula(s, formula_name)
@@ -150,9 +147,47 @@ def serve(host, port, debug):
     run_simple(host, port, app, threaded=True, use_reloader=debug, use_debugger=debug)
 
 
+def owner_or_fail(s, email: str | None):
+    """The account that will own what a command creates (accounts.session_owner), or a clear error."""
+    from .accounts import session_owner
+
+    owner = session_owner(s, email)
+    if owner is None:
+        raise click.ClickException(f"no facilitator account {email}" if email else
+                                   "no facilitator account: run `workshop facilitator create EMAIL` first")
+    return owner
+
+
+@main.group("privacy")
+def privacy_group():
+    """Personal data (AVG): anonymise participants' names after the retention period."""
+
+
+@privacy_group.command("anonymise-expired")
+@click.option("--days", type=int, default=None,
+              help="Retention in days after closing (default: RETENTION_DAYS, 90).")
+@click.option("--dry-run", is_flag=True, help="Only list the sessions that would be anonymised.")
+@with_appcontext
+def anonymise_expired_command(days, dry_run):
+    """Replace participants' names of sessions closed more than N days ago by "Deelnemer 1", "Deelnemer 2" …"""
+    from .db import db
+    from .privacy import anonymise_expired, expired_sessions
+
+    days = days if days is not None else int(current_app.config["RETENTION_DAYS"])
+    if days < 0:
+        raise click.BadParameter("must be 0 or more", param_hint="--days")
+    if dry_run:
+        for ws in expired_sessions(db.session, days):
+            click.echo(f"{ws.id}\t{ws.closed_at:%Y-%m-%d}\t{ws.title}")
+        return
+    result = anonymise_expired(db.session, days)
+    db.session.commit()
+    click.echo(f"anonymised {result.participants} participants in {result.sessions} sessions "
+               f"({result.cards} cards, {result.events} log entries) closed more than {days} days ago")
+
+
 def init_app(app) -> None:
-    """Extra commands registered by other modules attach here (export, import …)."""
-    from . import commands  # noqa: F401
+    """The commands of ``workshop`` also under ``flask --app wsgi`` (app.cli)."""
     # FlaskGroup looks a command it did not know before loading the app up in app.cli
     for name, command in main.commands.items():
         app.cli.commands.setdefault(name, command)
@@ -160,3 +195,7 @@ def init_app(app) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+# ``workshop export pdf|json|csv`` and ``workshop import`` live beside the export code
+from .export import cli as _export_cli  # noqa: E402,F401

@@ -5,19 +5,16 @@ participants become "Deelnemer 1", "Deelnemer 2" … (in join order), on the
 participant rows, on the cards they wrote and in the event log. Like the board
 operations these functions flush and never commit; the CLI command commits.
 
-``workshop privacy anonymise-expired`` runs it (daily from cron or a systemd timer).
+``workshop privacy anonymise-expired`` (workshop/cli.py) runs it daily from cron or a systemd timer.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
 
-import click
-from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .cli import main
 from .db import utcnow
 from .models import BoardEvent, Card, Participant, SessionStatus, WorkshopSession
 
@@ -95,32 +92,3 @@ def anonymise_expired(db: Session, days: int) -> Anonymised:
     for ws in expired_sessions(db, days):
         anonymise_session(db, ws, result)
     return result
-
-
-@main.group("privacy")
-def privacy_group():
-    """Personal data (AVG): anonymise participants' names after the retention period."""
-
-
-@privacy_group.command("anonymise-expired")
-@click.option("--days", type=int, default=None,
-              help="Retention in days after closing (default: RETENTION_DAYS, 90).")
-@click.option("--dry-run", is_flag=True, help="Only list the sessions that would be anonymised.")
-@with_appcontext
-def anonymise_expired_command(days, dry_run):
-    """Replace participants' names of sessions closed more than N days ago by "Deelnemer 1", "Deelnemer 2" …"""
-    from flask import current_app
-
-    from .db import db
-
-    days = days if days is not None else int(current_app.config.get("RETENTION_DAYS", 90))
-    if days < 0:
-        raise click.BadParameter("must be 0 or more", param_hint="--days")
-    if dry_run:
-        for ws in expired_sessions(db.session, days):
-            click.echo(f"{ws.id}\t{ws.closed_at:%Y-%m-%d}\t{ws.title}")
-        return
-    result = anonymise_expired(db.session, days)
-    db.session.commit()
-    click.echo(f"anonymised {result.participants} participants in {result.sessions} sessions "
-               f"({result.cards} cards, {result.events} log entries) closed more than {days} days ago")

@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from ..cli import main
+from ..cli import main, owner_or_fail
 
 
 def _session(session_id: int):
@@ -76,17 +76,13 @@ def export_csv(session_id, output):
 @with_appcontext
 def import_command(file, as_template, email):
     """Import a JSON export as a new session (new join code) or as a template."""
-    from ..accounts import session_owner
     from ..board import BoardError
     from ..db import db
     from ..sessions import format_code
     from . import document
 
     s = db.session
-    owner = session_owner(s, email)
-    if owner is None:
-        raise click.ClickException("no such facilitator account" if email else
-                                   "no facilitator account: run `workshop facilitator create EMAIL` first")
+    owner = owner_or_fail(s, email)
     path = Path(file)
     if path.stat().st_size > document.MAX_BYTES:
         raise click.ClickException(f"{file}: the file is larger than {document.MAX_BYTES // 2**20} MB")
