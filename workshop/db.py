@@ -38,6 +38,8 @@ def _sqlite_pragmas(dbapi_conn, _record):
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.close()
+    # no implicit BEGIN from the driver: SQLAlchemy's "begin" event issues BEGIN IMMEDIATE
+    dbapi_conn.isolation_level = None
 
 
 def make_engine(url: str, **kw) -> Engine:
@@ -49,10 +51,6 @@ def make_engine(url: str, **kw) -> Engine:
         @event.listens_for(engine, "begin")
         def _begin(conn):  # pragma: no cover - trivial
             conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-        @event.listens_for(engine, "connect")
-        def _no_autobegin(dbapi_conn, _record):
-            dbapi_conn.isolation_level = None
 
         return engine
     # pool_pre_ping recovers from a dropped PostgreSQL connection without a restart

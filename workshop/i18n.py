@@ -34,7 +34,7 @@ def init_app(app) -> None:
 # over as JSON (keys are the English msgids).
 JS_STRINGS = [
     "You are offline; the change was not saved.", "Something went wrong.", "%(n)s online", "New card: %(title)s",
-    "%(n)s changes by others on the board", "%(n)s change by others on the board", "Channels", "%(n)s votes", "%(n)s vote", "Actions for card %(title)s",
+    "%(n)s changes by others on the board", "%(n)s change by others on the board", "Channels", "%(n)s votes", "Actions for card %(title)s",
     "Phase %(n)s", "Phase", "Actions for phase %(name)s", "Actions for lane %(name)s", "None",
     "Add card to %(phase)s, %(lane)s", "Card", "Customer journey: phases as columns, lanes as rows",
     "%(name)s is editing", "Someone", "Card moved to %(phase)s, %(lane)s", "Card deleted", "At the end",

@@ -34,7 +34,6 @@ def expired_sessions(db: Session, days: int) -> list[WorkshopSession]:
     cutoff = utcnow() - timedelta(days=days)
     return list(db.scalars(select(WorkshopSession).where(
         WorkshopSession.status == SessionStatus.closed.value,
-        WorkshopSession.closed_at.is_not(None),
         WorkshopSession.closed_at < cutoff,
         WorkshopSession.participants_anonymised_at.is_(None),
     ).order_by(WorkshopSession.id)))

@@ -49,30 +49,19 @@ def settings_dict(ws: WorkshopSession) -> dict:
 def session_settings(ctx: Context, op: dict) -> dict:
     ws = ctx.ws
     changed = set()
-    locked = v.boolean(op, "locked")
-    if locked is not None:
-        ws.locked = locked
-        changed.add("locked")
-    anonymous = v.boolean(op, "anonymous")
-    if anonymous is not None:
-        ws.anonymous = anonymous
-        changed.add("anonymous")
-    policy = v.choice(op, "edit_policy", ("all", "own"))
-    if policy is not None:
-        ws.edit_policy = policy
-        changed.add("edit_policy")
-    if "focus_phase_id" in op:
-        pid = v.integer(op, "focus_phase_id", required=False, minimum=1)
-        if pid is not None:
-            _get_in_session(ctx, Phase, pid, "phase")
-        ws.focus_phase_id = pid
-        changed.add("focus_phase_id")
-    if "focus_lane_id" in op:
-        lid = v.integer(op, "focus_lane_id", required=False, minimum=1)
-        if lid is not None:
-            _get_in_session(ctx, Lane, lid, "lane")
-        ws.focus_lane_id = lid
-        changed.add("focus_lane_id")
+    values = {"locked": v.boolean(op, "locked"), "anonymous": v.boolean(op, "anonymous"),
+              "edit_policy": v.choice(op, "edit_policy", ("all", "own"))}
+    for field, value in values.items():
+        if value is not None:
+            setattr(ws, field, value)
+            changed.add(field)
+    for field, model, what in (("focus_phase_id", Phase, "phase"), ("focus_lane_id", Lane, "lane")):
+        if field in op:  # null clears the focus
+            obj_id = v.integer(op, field, required=False, minimum=1)
+            if obj_id is not None:
+                _get_in_session(ctx, model, obj_id, what)
+            setattr(ws, field, obj_id)
+            changed.add(field)
     if not changed:
         raise ValidationError(N_("Nothing to change."), code="missing_field")
     payload = {"settings": settings_dict(ws), "changed": sorted(changed)}

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from .. import reuse
 from .. import sessions as ops
 from ..board import BoardError
 from ..db import db
@@ -57,10 +58,10 @@ def new():
         if kind == "formula":
             kwargs["formula"] = ops.find_formula(db.session, ref)
         elif kind == "template":
-            t = db.session.get(Template, int(ref))
-            if t is None or t.owner_id not in (None, current_user.id):
+            try:
+                kwargs["template"] = reuse.get_template(db.session, int(ref), current_user.id)
+            except BoardError:
                 abort(404)
-            kwargs["template"] = t
         elif kind == "session":
             kwargs["source"] = require_own_session(int(ref))
         try:
