@@ -23,7 +23,7 @@ from .models import AgendaRound, Card, Formula, Lane, LibraryEntry, Phase, Plate
 SCHEMA = "workshop-board"
 VERSION = 1
 
-MAX_PHASES, MAX_LANES, MAX_CARDS, MAX_PLATE, MAX_AGENDA = 40, 12, 5000, 500, 40
+MAX_CARDS = 5000
 
 DEFAULT_LANES = [
     ("current", "Huidige klantreis"),
@@ -208,17 +208,17 @@ def validate_document(doc, known_channels: set[str], formula_slugs: set[str]) ->
             raise _bad(N_("“%(key)s” is not a date."), key="session_date") from None
 
     phases, lanes = [], []
-    for item in _list(doc, "phases", MAX_PHASES):
+    for item in _list(doc, "phases", v.MAX_PHASES):
         phases.append({
             "key": v.text(item, "key", 20, required=True),
             "current_name": v.text(item, "current_name", v.LIMITS["phase_name"], nullable=True) or None,
             "desired_name": v.text(item, "desired_name", v.LIMITS["phase_name"], default="") or "",
             "statement": v.text(item, "statement", v.LIMITS["phase_statement"], default="") or "",
         })
-    for item in _list(doc, "lanes", MAX_LANES):
+    for item in _list(doc, "lanes", v.MAX_LANES):
         lanes.append({
             "key": v.text(item, "key", 20, required=True),
-            "kind": v.choice(item, "kind", ("current", "desired", "innovations", "backoffice", "custom"),
+            "kind": v.choice(item, "kind", v.LANE_KINDS,
                              default="custom"),
             "name": v.text(item, "name", v.LIMITS["lane_name"], required=True),
         })
@@ -241,20 +241,20 @@ def validate_document(doc, known_channels: set[str], formula_slugs: set[str]) ->
             raise _bad(N_("A card refers to a phase or lane that is not in the document."))
         cards.append(card)
     plate = []
-    for item in _list(doc, "plate", MAX_PLATE):
+    for item in _list(doc, "plate", v.MAX_PLATE):
         plate.append({
-            "section": v.choice(item, "section", ("guarantee", "agreement"), default="guarantee"),
-            "heading": v.text(item, "heading", 60, required=True),
+            "section": v.choice(item, "section", v.PLATE_SECTIONS, default="guarantee"),
+            "heading": v.text(item, "heading", v.LIMITS["plate_heading"], required=True),
             "text": v.text(item, "text", v.LIMITS["plate_text"], required=True),
         })
     agenda = []
-    for item in _list(doc, "agenda", MAX_AGENDA):
+    for item in _list(doc, "agenda", v.MAX_AGENDA):
         agenda.append({
-            "name": v.text(item, "name", 120, required=True),
-            "duration_seconds": v.integer(item, "duration_seconds", minimum=10, maximum=24 * 3600),
-            "instructions": v.text(item, "instructions", 1000, default="") or "",
+            "name": v.text(item, "name", v.LIMITS["round_name"], required=True),
+            "duration_seconds": v.integer(item, "duration_seconds", minimum=10, maximum=v.MAX_ROUND_SECONDS),
+            "instructions": v.text(item, "instructions", v.LIMITS["round_instructions"], default="") or "",
             "focus_lane_kind": v.choice(item, "focus_lane_kind",
-                                        ("current", "desired", "innovations", "backoffice", "custom"),
+                                        v.LANE_KINDS,
                                         default=None) if item.get("focus_lane_kind") is not None else None,
         })
     return {"schema": SCHEMA, "version": VERSION, "session": out_meta, "phases": phases, "lanes": lanes,

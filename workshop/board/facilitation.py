@@ -22,12 +22,8 @@ from .errors import N_, Conflict, Forbidden, NotFound, ValidationError
 from .operations import Context, _get_in_session, _place, operation
 from .serialize import plate_item_dict
 
-LANE_KINDS = ("current", "desired", "innovations", "backoffice", "custom")
-MAX_AGENDA = 40
-MAX_ROUND_SECONDS = 24 * 3600
 MAX_EXTEND_SECONDS = 3 * 3600
 MAX_VOTES = 50
-PLATE_SECTIONS = ("guarantee", "agreement")
 MAX_PERSONAS = 20
 
 
@@ -166,7 +162,7 @@ def _start(ctx: Context, rounds: list[AgendaRound], r: AgendaRound, now: datetim
     for other in rounds:
         if other is not r and other.status in ("running", "paused"):
             _finish(other, now)
-    duration = v.integer(op, "duration_seconds", required=False, minimum=5, maximum=MAX_ROUND_SECONDS)
+    duration = v.integer(op, "duration_seconds", required=False, minimum=5, maximum=v.MAX_ROUND_SECONDS)
     if duration is not None:
         r.duration_seconds = duration
     resuming = r.status == "paused" and duration is None
@@ -193,17 +189,17 @@ def _finish(r: AgendaRound, now: datetime) -> None:
 def agenda_set(ctx: Context, op: dict) -> dict:
     """Replace the agenda. Rounds that keep their ``id`` keep their clock."""
     items = op.get("rounds")
-    if not isinstance(items, list) or len(items) > MAX_AGENDA or not all(isinstance(i, dict) for i in items):
+    if not isinstance(items, list) or len(items) > v.MAX_AGENDA or not all(isinstance(i, dict) for i in items):
         raise ValidationError(N_("The agenda must be a list of at most %(max)d rounds."), code="wrong_type",
-                              field="rounds", max=MAX_AGENDA)
+                              field="rounds", max=v.MAX_AGENDA)
     existing = {r.id: r for r in _rounds(ctx.db, ctx.session_id)}
     keep = set()
     for n, item in enumerate(items, 1):
         rid = v.integer(item, "id", required=False, minimum=1)
-        name = v.text(item, "name", 120, required=True)
-        duration = v.integer(item, "duration_seconds", minimum=10, maximum=MAX_ROUND_SECONDS)
-        instructions = v.text(item, "instructions", 1000, default="") or ""
-        kind = v.choice(item, "focus_lane_kind", LANE_KINDS) if item.get("focus_lane_kind") else None
+        name = v.text(item, "name", v.LIMITS["round_name"], required=True)
+        duration = v.integer(item, "duration_seconds", minimum=10, maximum=v.MAX_ROUND_SECONDS)
+        instructions = v.text(item, "instructions", v.LIMITS["round_instructions"], default="") or ""
+        kind = v.choice(item, "focus_lane_kind", v.LANE_KINDS) if item.get("focus_lane_kind") else None
         if rid is not None and rid in existing:
             r = existing[rid]
             keep.add(rid)
@@ -275,7 +271,7 @@ def timer_extend(ctx: Context, op: dict) -> dict:
         r.ends_at = max(r.ends_at or now, now) + timedelta(seconds=seconds)
     else:
         r.remaining_seconds = max(0, r.remaining_seconds or 0) + seconds
-    r.duration_seconds = min(MAX_ROUND_SECONDS, r.duration_seconds + seconds)
+    r.duration_seconds = min(v.MAX_ROUND_SECONDS, r.duration_seconds + seconds)
     return _agenda_payload(ctx, now, rounds)
 
 
@@ -517,10 +513,10 @@ def _plate_item(ctx: Context, op: dict) -> PlateItem:
 
 @operation("plate.add")
 def plate_add(ctx: Context, op: dict) -> dict:
-    section = v.choice(op, "section", PLATE_SECTIONS, default="guarantee")
-    heading = v.text(op, "heading", 60, required=True)
+    section = v.choice(op, "section", v.PLATE_SECTIONS, default="guarantee")
+    heading = v.text(op, "heading", v.LIMITS["plate_heading"], required=True)
     text = v.text(op, "text", v.LIMITS["plate_text"], required=True)
-    if ctx.db.scalar(select(func.count(PlateItem.id)).where(PlateItem.session_id == ctx.session_id)) >= 500:
+    if ctx.db.scalar(select(func.count(PlateItem.id)).where(PlateItem.session_id == ctx.session_id)) >= v.MAX_PLATE:
         raise Conflict(N_("The plate is full."), code="too_many")
     position, renumbered = _place(_plate_items(ctx, section, heading), v.integer(op, "index", required=False))
     item = PlateItem(session_id=ctx.session_id, section=section, heading=heading, text=text, position=position)
@@ -539,8 +535,8 @@ def plate_update(ctx: Context, op: dict) -> dict:
 @operation("plate.move")
 def plate_move(ctx: Context, op: dict) -> dict:
     item = _plate_item(ctx, op)
-    section = v.choice(op, "section", PLATE_SECTIONS, default=item.section)
-    heading = v.text(op, "heading", 60, default=item.heading) or item.heading
+    section = v.choice(op, "section", v.PLATE_SECTIONS, default=item.section)
+    heading = v.text(op, "heading", v.LIMITS["plate_heading"], default=item.heading) or item.heading
     position, renumbered = _place(_plate_items(ctx, section, heading, exclude=item.id),
                                   v.integer(op, "index", required=False))
     item.section, item.heading, item.position = section, heading, position

@@ -472,15 +472,29 @@ def card_delete(ctx: Context, op: dict) -> dict:
 # phases
 
 
-def _phases(ctx: Context, exclude: int | None = None) -> list[Phase]:
-    q = select(Phase).where(Phase.session_id == ctx.session_id)
+def _siblings(ctx: Context, model, exclude: int | None = None) -> list:
+    """The session's phases or lanes in board order (without ``exclude``)."""
+    q = select(model).where(model.session_id == ctx.session_id)
     if exclude is not None:
-        q = q.where(Phase.id != exclude)
-    return list(ctx.db.scalars(q.order_by(Phase.position, Phase.id)))
+        q = q.where(model.id != exclude)
+    return list(ctx.db.scalars(q.order_by(model.position, model.id)))
 
 
-MAX_PHASES = 40
-MAX_LANES = 12
+def _move(ctx: Context, op: dict, model, what: str) -> dict:
+    """phase.move and lane.move: to ``index`` among the others."""
+    row = _get_in_session(ctx, model, v.integer(op, "id", minimum=1), what)
+    position, renumbered = _place(_siblings(ctx, model, exclude=row.id), v.integer(op, "index"))
+    row.position = position
+    return {"id": row.id, "position": position, "renumbered": renumbered}
+
+
+def _delete_with_cards(ctx: Context, op: dict, model, card_column, what: str) -> dict:
+    """phase.delete and lane.delete: the row and every card in it."""
+    row = _get_in_session(ctx, model, v.integer(op, "id", minimum=1), what)
+    card_ids = list(ctx.db.scalars(select(Card.id).where(card_column == row.id)))
+    ctx.db.execute(delete(Card).where(card_column == row.id))
+    ctx.db.delete(row)
+    return {"id": row.id, "card_ids": card_ids}
 
 
 @operation("phase.add")
@@ -488,9 +502,9 @@ def phase_add(ctx: Context, op: dict) -> dict:
     desired = v.text(op, "desired_name", v.LIMITS["phase_name"], required=True)
     current = v.text(op, "current_name", v.LIMITS["phase_name"], default=None, nullable=True)
     statement = v.text(op, "statement", v.LIMITS["phase_statement"], default="")
-    siblings = _phases(ctx)
-    if len(siblings) >= MAX_PHASES:
-        raise Conflict(N_("A board has at most %(max)d phases."), code="too_many", max=MAX_PHASES)
+    siblings = _siblings(ctx, Phase)
+    if len(siblings) >= v.MAX_PHASES:
+        raise Conflict(N_("A board has at most %(max)d phases."), code="too_many", max=v.MAX_PHASES)
     position, renumbered = _place(siblings, v.integer(op, "index", required=False))
     phase = Phase(session_id=ctx.session_id, position=position, desired_name=desired,
                   current_name=current or None, statement=statement)
@@ -518,39 +532,25 @@ def phase_update(ctx: Context, op: dict) -> dict:
 
 @operation("phase.move")
 def phase_move(ctx: Context, op: dict) -> dict:
-    phase = _get_in_session(ctx, Phase, v.integer(op, "id", minimum=1), "phase")
-    position, renumbered = _place(_phases(ctx, exclude=phase.id), v.integer(op, "index"))
-    phase.position = position
-    return {"id": phase.id, "position": position, "renumbered": renumbered}
+    return _move(ctx, op, Phase, "phase")
 
 
 @operation("phase.delete", facilitator_only=True)
 def phase_delete(ctx: Context, op: dict) -> dict:
-    phase = _get_in_session(ctx, Phase, v.integer(op, "id", minimum=1), "phase")
-    card_ids = list(ctx.db.scalars(select(Card.id).where(Card.phase_id == phase.id)))
-    ctx.db.execute(delete(Card).where(Card.phase_id == phase.id))
-    ctx.db.delete(phase)
-    return {"id": phase.id, "card_ids": card_ids}
+    return _delete_with_cards(ctx, op, Phase, Card.phase_id, "phase")
 
 
 # ---------------------------------------------------------------------------
 # lanes
 
 
-def _lanes(ctx: Context, exclude: int | None = None) -> list[Lane]:
-    q = select(Lane).where(Lane.session_id == ctx.session_id)
-    if exclude is not None:
-        q = q.where(Lane.id != exclude)
-    return list(ctx.db.scalars(q.order_by(Lane.position, Lane.id)))
-
-
 @operation("lane.add")
 def lane_add(ctx: Context, op: dict) -> dict:
     name = v.text(op, "name", v.LIMITS["lane_name"], required=True)
     kind = v.choice(op, "kind", [k.value for k in LaneKind], default=LaneKind.custom.value)
-    siblings = _lanes(ctx)
-    if len(siblings) >= MAX_LANES:
-        raise Conflict(N_("A board has at most %(max)d lanes."), code="too_many", max=MAX_LANES)
+    siblings = _siblings(ctx, Lane)
+    if len(siblings) >= v.MAX_LANES:
+        raise Conflict(N_("A board has at most %(max)d lanes."), code="too_many", max=v.MAX_LANES)
     position, renumbered = _place(siblings, v.integer(op, "index", required=False))
     lane = Lane(session_id=ctx.session_id, name=name, kind=kind, position=position)
     ctx.db.add(lane)
@@ -567,19 +567,12 @@ def lane_update(ctx: Context, op: dict) -> dict:
 
 @operation("lane.move")
 def lane_move(ctx: Context, op: dict) -> dict:
-    lane = _get_in_session(ctx, Lane, v.integer(op, "id", minimum=1), "lane")
-    position, renumbered = _place(_lanes(ctx, exclude=lane.id), v.integer(op, "index"))
-    lane.position = position
-    return {"id": lane.id, "position": position, "renumbered": renumbered}
+    return _move(ctx, op, Lane, "lane")
 
 
 @operation("lane.delete", facilitator_only=True)
 def lane_delete(ctx: Context, op: dict) -> dict:
-    lane = _get_in_session(ctx, Lane, v.integer(op, "id", minimum=1), "lane")
-    card_ids = list(ctx.db.scalars(select(Card.id).where(Card.lane_id == lane.id)))
-    ctx.db.execute(delete(Card).where(Card.lane_id == lane.id))
-    ctx.db.delete(lane)
-    return {"id": lane.id, "card_ids": card_ids}
+    return _delete_with_cards(ctx, op, Lane, Card.lane_id, "lane")
 
 
 __all__ = ["BoardError", "OpResult", "apply_operation", "operation", "HANDLERS"]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import unicodedata
 
+from ..models.workshops import LaneKind
 from .errors import N_, ValidationError
 
 MAX_INT = 2**31 - 1
@@ -19,7 +20,16 @@ LIMITS = {
     "channels": 20,
     "plate_text": 500,
     "op_id": 64,
+    "plate_heading": 60,
+    "round_name": 120,
+    "round_instructions": 1000,
 }
+
+# The board's shape, the same for operations and for board documents (templates, imports).
+MAX_PHASES, MAX_LANES, MAX_AGENDA, MAX_PLATE = 40, 12, 40, 500
+LANE_KINDS = tuple(k.value for k in LaneKind)
+PLATE_SECTIONS = ("guarantee", "agreement")
+MAX_ROUND_SECONDS = 24 * 3600
 
 
 def _err(message: str, code: str, key: str, **params) -> ValidationError:
