@@ -83,7 +83,7 @@ export function connect(board) {
   };
 
   // what was typed before a reload shows again until the server answers it
-  if (outbox.length && board.restorePending) board.restorePending(outbox);
+  if (outbox.length) board.restorePending(outbox);
 
   // ---------------------------------------------------------------------
   // incoming frames
@@ -138,7 +138,7 @@ export function connect(board) {
         const w = settle(frame.op_id);
         if (w) w.resolve(frame);
         // its event came first (or was already on this board: a duplicate): drop any guess left
-        else if (board.forget) board.forget(frame.op_id);
+        else board.forget(frame.op_id);
         if (wasOffline && synced && outbox.length === 0) {
           wasOffline = false;
           board.announce(board.t('Back online: all changes are saved.'));
@@ -158,7 +158,7 @@ export function connect(board) {
         const w = frame.op_id ? settle(frame.op_id) : null;
         if (w) w.reject({code: frame.code, message: frame.message});
         else if (frame.op_id) { // an op from before a reload
-          if (board.forget) board.forget(frame.op_id);
+          board.forget(frame.op_id);
           board.toast(frame.message);
         }
         else console.warn('board protocol error', frame);

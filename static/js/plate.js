@@ -1,7 +1,8 @@
 // The formula plate: a second view of the session, edited live through the
 // plate.* operations. It offers live.js the same small interface as the board
 // (config, state, send, applyServerEvent, replaceSnapshot, setConnectionState,
-// setPresence, transport), so both views share one websocket protocol.
+// setPresence, restorePending, forget, transport), so both views share one
+// websocket protocol.
 import {$, $$, announce, el, httpTransport, opIds, pageData, showConnectionState, toast, translator} from './dom.js';
 
 const {config, strings, snapshot} = pageData();
@@ -61,6 +62,9 @@ export const plate = {
     plate.emit('connection', name);
   },
   setPresence(people) { plate.presence = people; },
+  // the plate shows no guesses before the server answers: nothing to restore or drop
+  restorePending() {},
+  forget() {},
   announce,
   toast,
   canEdit() { return config.isFacilitator || !(state.session.settings || {}).locked; },

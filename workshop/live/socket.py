@@ -161,11 +161,8 @@ def apply_in_transaction(session, session_id: int, actor: Actor, op) -> OpResult
         result = apply_operation(session, session_id, actor, op)
         session.commit()
         return result
-    except BaseException:
-        session.rollback()
-        raise
     finally:
-        session.remove()
+        session.remove()  # also rolls back whatever an error left open
 
 
 def still_member(session, session_id: int, participant_id: int) -> bool:
@@ -492,15 +489,12 @@ class LiveConnection:
                 self._idle_checks()
                 continue
             awaiting_pong = False
-            for _n in range(self.BATCH):
+            handled = 0
+            while item is not None:  # what is left after BATCH items waits for the next round
                 if not self._handle(item):
                     return
-                item = self.sub.get_nowait()
-                if item is None:
-                    break
-            else:
-                if item is not None and not self._handle(item):
-                    return
+                handled += 1
+                item = self.sub.get_nowait() if handled < self.BATCH else None
             if self.hold_until is not None and time.monotonic() >= self.hold_until:
                 self._fill_gap()
             self._flush()
