@@ -1,4 +1,4 @@
-"""Dutch by default, English selectable (cookie ``lang``, or a facilitator's preference)."""
+"""Dutch by default, English selectable (``?lang=en``, remembered in the ``lang`` cookie)."""
 from __future__ import annotations
 
 from pathlib import Path
