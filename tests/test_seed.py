@@ -57,7 +57,7 @@ def test_formulas_with_aliases_roles_and_plates(db_session):
     assert "U heeft één contactpersoon vanuit de gemeente." in ontwerp.plate["guarantees"]["Toegang"]
     assert list(ontwerp.plate["agreements"]) == ["HRM en Besturing", "Processen", "Informatisering", "Financiën"]
     afstemming = [p for p in ontwerp.journey["phases"] if p["desired"] == "Afstemming"][0]
-    assert afstemming["current"] is None and afstemming["statement"] == "Ik stem mijn plannen af met de gemeente."
+    assert afstemming["current"] == "Geen" and afstemming["statement"] == "Ik stem mijn plannen af met de gemeente."
     toezicht = find_formula(db_session, "Toezicht")
     assert toezicht.personas == ["Rianne", "Hendrik", "David", "Sietske"]
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from . import cloning
 from .board import validate as v
+from .board.library import card_text
 from .board.operations import channel_slugs
 from .board.serialize import iso
 from .board.errors import N_, Forbidden, NotFound
@@ -106,10 +107,14 @@ def visible_entries(db: Session, owner_id: int | None):
                       .order_by(LibraryEntry.origin.desc(), LibraryEntry.name)).all()
 
 
-def entry_dict(e: LibraryEntry) -> dict:
+def entry_dict(e: LibraryEntry, formula_id: int | None = None) -> dict:
+    """An entry for the API and the board. ``card`` is the text a card made from it takes on a board of
+    ``formula_id`` (the canonical text without one); ``variants`` is each formula's own text."""
     return {"id": e.id, "name": e.name, "aliases": e.aliases or [], "statements": e.statements or [],
             "channels": e.channels or [], "lane": e.lane, "formulas": e.formulas or [], "tags": e.tags or [],
-            "origin": e.origin}
+            "origin": e.origin, "card": card_text(e, formula_id),
+            "variants": [{"formula": x.formula.slug, "title": x.title, "statement": x.statement,
+                          "channels": list(x.channels)} for x in e.variants]}
 
 
 def filter_library(entries, q: str = "", channel: str = "", lane: str = "", formula: str = ""):
