@@ -155,3 +155,10 @@ def test_board_shows_no_claim_where_the_source_gives_no_current_phase(client, fa
     page = client.get(f"/s/{sid}").get_data(as_text=True)
     names = re.findall(r'<p class="cell-label current-name">([^<]*)</p>', page)
     assert names == ["Geen"] * 6 + ["Kennismening besluit"]
+
+
+def test_library_page_shows_each_formulas_text(client, facilitator):
+    login(client)
+    page = client.get("/library?q=Multimachtiging").get_data(as_text=True)
+    assert "Ontwikkelformule: Multimachtiging" in page and "Toezichtformule: Multimachtiging" in page
+    assert "Ik machtig anderen mijn plannen te bewerken." in page and "Ik ontvang automatisch het besluit." in page
