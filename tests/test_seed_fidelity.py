@@ -162,3 +162,20 @@ def test_library_page_shows_each_formulas_text(client, facilitator):
     page = client.get("/library?q=Multimachtiging").get_data(as_text=True)
     assert "Ontwikkelformule: Multimachtiging" in page and "Toezichtformule: Multimachtiging" in page
     assert "Ik machtig anderen mijn plannen te bewerken." in page and "Ik ontvang automatisch het besluit." in page
+
+
+def test_a_copied_entry_makes_the_canonical_card(app, client, facilitator, make_session, db_session):
+    login(client)
+    webshop = db_session.scalars(select(LibraryEntry).where(LibraryEntry.name == "Webshop betaling")).one()
+    assert client.post(f"/library/{webshop.id}/copy").status_code == 302
+    copy = db_session.scalars(select(LibraryEntry).where(LibraryEntry.origin == "own",
+                                                         LibraryEntry.name == "Webshop betaling")).one()
+    assert copy.statements == ["Ik zie een kostenoverzicht in de aanvraag. Ik betaal direct via iDEAL."]
+    assert copy.channels == ["website-dso"]
+    host = db_session.scalars(select(LibraryEntry).where(LibraryEntry.name == "Host")).one()
+    client.post(f"/library/{host.id}/copy")
+    copy = db_session.scalars(select(LibraryEntry).where(LibraryEntry.origin == "own",
+                                                         LibraryEntry.name == "Host")).one()
+    # Ontwerp's text first (the first formula that prints "Host"), Ontwikkel's after it; Ontwerp's channels
+    assert copy.statements == ["Ik wordt naar het juiste loket geleid.", "Ik word naar het juiste loket geleid."]
+    assert copy.channels == ["website-gemeente", "persoonlijk"]

@@ -186,8 +186,15 @@ def delete_entry(db: Session, entry_id: int, owner_id: int) -> None:
 
 
 def copy_entry(db: Session, entry_id: int, owner_id: int) -> LibraryEntry:
-    """An own, editable copy of a (VNG) entry; the original stays as it is."""
+    """An own, editable copy of a (VNG) entry; the original stays as it is.
+
+    The copy makes the card the original makes on a board without formula: its canonical statement
+    comes first (a card takes the first) and its channels are that card's; the other formulas'
+    sentences follow, so the copy is still found by them."""
     src = get_entry(db, entry_id, owner_id)
-    return create_entry(db, owner_id, {"name": src.name, "statements": list(src.statements or []),
-                                       "channels": list(src.channels or []), "lane": src.lane,
+    card = card_text(src, None)
+    first = [card["statement"]] if card["statement"] else []
+    statements = first + [x for x in src.statements or [] if x not in card["statement"]]
+    return create_entry(db, owner_id, {"name": src.name, "statements": statements[:10],
+                                       "channels": card["channels"], "lane": src.lane,
                                        "formulas": list(src.formulas or [])})
