@@ -56,6 +56,16 @@ def test_every_card_is_verbatim_from_its_formulas_grid(db_session, slug):
     assert not wrong, f"{slug}: {len(wrong)} of {len(cards)} cards differ from the grid: {wrong}"
 
 
+def test_formulas_without_a_grid_get_no_cards(db_session):
+    """003 prints no Snelservice grid, and no seed gives Beheer one: nothing is invented."""
+    assert "Dienstinnovaties & klantinteracties\t" not in seed_003.section("snelservice")
+    for slug in ("snelservice", "beheer"):
+        assert _template(db_session, slug)["cards"] == []
+    assert _template(db_session, "beheer")["phases"] == []
+    assert [lane["kind"] for lane in _template(db_session, "beheer")["lanes"]] == [
+        "current", "desired", "innovations", "backoffice"]
+
+
 def test_the_cards_the_issue_names(db_session):
     toezicht = {c["title"]: c for c in _template(db_session, "toezicht")["cards"]}
     assert toezicht["Multimachtiging"]["statement"] == "Ik ontvang automatisch het besluit."
