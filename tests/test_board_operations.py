@@ -61,7 +61,9 @@ def test_card_from_library_entry_takes_its_text_and_channels(db_session, board):
                                       "library_entry_id": entry.id})
     card = r.payload["card"]
     assert card["title"] == "Webshop betaling" and card["channels"] == ["website-dso"]
-    assert card["statement"] == "Ik zie een kostenoverzicht in de aanvraag." and card["library_entry_id"] == entry.id
+    # a board without formula: the canonical text, every sentence of it
+    assert card["statement"] == "Ik zie een kostenoverzicht in de aanvraag. Ik betaal direct via iDEAL."
+    assert card["library_entry_id"] == entry.id
 
 
 def test_positions_within_a_cell(db_session, board):

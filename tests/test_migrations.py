@@ -11,7 +11,8 @@ from workshop.migrate import downgrade, upgrade
 import workshop.models  # noqa: F401
 
 TABLES = {"facilitator", "workshop_session", "phase", "lane", "card", "channel", "library_entry", "formula",
-          "participant", "template", "vote_round", "vote", "agenda_round", "plate_item", "board_event"}
+          "participant", "template", "vote_round", "vote", "agenda_round", "plate_item", "board_event",
+          "library_entry_variant"}
 
 
 def _diff(url: str):

@@ -57,7 +57,7 @@ def test_formulas_with_aliases_roles_and_plates(db_session):
     assert "U heeft één contactpersoon vanuit de gemeente." in ontwerp.plate["guarantees"]["Toegang"]
     assert list(ontwerp.plate["agreements"]) == ["HRM en Besturing", "Processen", "Informatisering", "Financiën"]
     afstemming = [p for p in ontwerp.journey["phases"] if p["desired"] == "Afstemming"][0]
-    assert afstemming["current"] is None and afstemming["statement"] == "Ik stem mijn plannen af met de gemeente."
+    assert afstemming["current"] == "Geen" and afstemming["statement"] == "Ik stem mijn plannen af met de gemeente."
     toezicht = find_formula(db_session, "Toezicht")
     assert toezicht.personas == ["Rianne", "Hendrik", "David", "Sietske"]
 
@@ -71,3 +71,20 @@ def test_formula_templates_carry_the_journey(db_session):
     titles = {c["title"] for c in doc["cards"]}
     assert {"Stip op de kaart", "Gelaagd aanbieden", "Next Steps", "Webshop betaling"} <= titles
     assert len(doc["agenda"]) >= 5
+
+
+def test_reseeding_an_older_library_renames_in_place_and_adds_the_variants(db_session):
+    """An installation seeded before the variants: the entry was called "Vermindere regels"."""
+    entry = _entry(db_session, "Verminderen regels")
+    entry_id = entry.id
+    entry.name, entry.aliases = "Vermindere regels", ["Verminderen regels"]
+    entry.variants.clear()
+    db_session.commit()
+    stats = load_seed(db_session)
+    db_session.commit()
+    assert stats["library"]["created"] == 0 and stats["variants"]["created"] == 3
+    renamed = _entry(db_session, "Verminderen regels")
+    assert renamed.id == entry_id and renamed.aliases == ["Vermindere regels"]
+    assert [(v.formula.slug, v.title) for v in renamed.variants] == [
+        ("ontwerp", "Vermindere regels"), ("ontwikkel", "Verminderen regels"), ("toezicht", "Verminderen regels")]
+    assert _counts(db_session)["LibraryEntry"] == 78

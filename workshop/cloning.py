@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .board import validate as v
+from .board.library import card_text
 from .board.operations import channel_slugs
 from .board.errors import N_, ValidationError
 from .db import utcnow
@@ -91,12 +92,12 @@ def formula_document(db: Session, formula: Formula, *, with_cards: bool) -> dict
             continue
         for kind in ("innovations", "backoffice"):
             for name in ph.get(kind) or []:
+                # the grid's own spelling, with that formula's statement and channels
                 entry = library.get(name.casefold())
+                text = card_text(entry, formula.id) if entry else {"statement": "", "channels": []}
                 doc["cards"].append({
-                    "phase": key, "lane": lane_key[kind], "title": entry.name if entry else name,
-                    "statement": (entry.statements[0] if entry and entry.statements else ""),
-                    "channels": list(entry.channels) if entry else [],
-                    "library_entry": entry.name if entry else None,
+                    "phase": key, "lane": lane_key[kind], "title": name, "statement": text["statement"],
+                    "channels": text["channels"], "library_entry": entry.name if entry else None,
                 })
     plate = formula.plate or {}
     for section, headings in (("guarantee", plate.get("guarantees") or {}),

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from . import cloning
 from .board import validate as v
+from .board.library import card_text
 from .board.operations import channel_slugs
 from .board.serialize import iso
 from .board.errors import N_, Forbidden, NotFound
@@ -106,10 +107,14 @@ def visible_entries(db: Session, owner_id: int | None):
                       .order_by(LibraryEntry.origin.desc(), LibraryEntry.name)).all()
 
 
-def entry_dict(e: LibraryEntry) -> dict:
+def entry_dict(e: LibraryEntry, formula_id: int | None = None) -> dict:
+    """An entry for the API and the board. ``card`` is the text a card made from it takes on a board of
+    ``formula_id`` (the canonical text without one); ``variants`` is each formula's own text."""
     return {"id": e.id, "name": e.name, "aliases": e.aliases or [], "statements": e.statements or [],
             "channels": e.channels or [], "lane": e.lane, "formulas": e.formulas or [], "tags": e.tags or [],
-            "origin": e.origin}
+            "origin": e.origin, "card": card_text(e, formula_id),
+            "variants": [{"formula": x.formula.slug, "title": x.title, "statement": x.statement,
+                          "channels": list(x.channels)} for x in e.variants]}
 
 
 def filter_library(entries, q: str = "", channel: str = "", lane: str = "", formula: str = ""):
@@ -181,8 +186,15 @@ def delete_entry(db: Session, entry_id: int, owner_id: int) -> None:
 
 
 def copy_entry(db: Session, entry_id: int, owner_id: int) -> LibraryEntry:
-    """An own, editable copy of a (VNG) entry; the original stays as it is."""
+    """An own, editable copy of a (VNG) entry; the original stays as it is.
+
+    The copy makes the card the original makes on a board without formula: its canonical statement
+    comes first (a card takes the first) and its channels are that card's; the other formulas'
+    sentences follow, so the copy is still found by them."""
     src = get_entry(db, entry_id, owner_id)
-    return create_entry(db, owner_id, {"name": src.name, "statements": list(src.statements or []),
-                                       "channels": list(src.channels or []), "lane": src.lane,
+    card = card_text(src, None)
+    first = [card["statement"]] if card["statement"] else []
+    statements = first + [x for x in src.statements or [] if x not in card["statement"]]
+    return create_entry(db, owner_id, {"name": src.name, "statements": statements[:10],
+                                       "channels": card["channels"], "lane": src.lane,
                                        "formulas": list(src.formulas or [])})

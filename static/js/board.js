@@ -265,7 +265,7 @@ function render() {
     tr.append(th);
     ps.forEach((p, i) => {
       const td = el('td', {class: `cell${focus.focus_phase_id === p.id ? ' focused' : ''}`, 'data-phase-id': p.id, 'data-lane-id': lane.id});
-      if (lane.kind === 'current') td.append(el('p', {class: `cell-label current-name${p.current_name ? '' : ' none'}`, text: p.current_name || t('None')}));
+      if (lane.kind === 'current') td.append(el('p', {class: 'cell-label current-name', text: p.current_name || ''}));
       if (lane.kind === 'desired') {
         td.append(el('p', {class: 'cell-label desired-name', text: p.desired_name || ''}));
         if (p.statement) td.append(el('p', {class: 'cell-statement', text: p.statement}));
@@ -723,8 +723,7 @@ grid.addEventListener('drop', ev => {
     if (card) moveCard(card, phaseId, laneId, index).catch(() => {});
   } else if (entryId) {
     const entry = libraryEntries.get(Number(entryId));
-    if (entry) addCard({phase_id: phaseId, lane_id: laneId, library_entry_id: entry.id, title: entry.name,
-      statement: entry.statements[0] || '', channels: entry.channels, index}).catch(() => {});
+    if (entry) addCard({phase_id: phaseId, lane_id: laneId, library_entry_id: entry.id, ...entry.card, index}).catch(() => {});
   }
 });
 
@@ -740,10 +739,10 @@ function libraryNode(e) {
   const h = el('h3', {class: 'lib-name', text: e.name});
   if (e.origin === 'vng') h.append(' ', el('span', {class: 'badge', text: 'VNG'}));
   li.append(h);
-  if (e.statements.length) li.append(el('p', {class: 'lib-statement', text: e.statements[0]}));
-  if (e.channels.length) {
+  if (e.card.statement) li.append(el('p', {class: 'lib-statement', text: e.card.statement}));
+  if (e.card.channels.length) {
     const ul = el('ul', {class: 'chips'});
-    for (const c of e.channels) ul.append(el('li', {class: 'chip', text: channelName(c)}));
+    for (const c of e.card.channels) ul.append(el('li', {class: 'chip', text: channelName(c)}));
     li.append(ul);
   }
   const b = el('button', {type: 'button', class: 'btn btn-small lib-add'});
@@ -785,7 +784,7 @@ libList.addEventListener('click', ev => {
   if (!state.phases.length) { board.toast(t('Add a phase first.')); return; }
   const [phaseId, laneId] = defaultCellFor(entry);
   openCardDialog({mode: 'add', phaseId, laneId, entry, returnFocus: b,
-    preset: {title: entry.name, statement: entry.statements[0] || '', channels: entry.channels}});
+    preset: entry.card});
 });
 libList.addEventListener('dragstart', ev => {
   const li = ev.target.closest && ev.target.closest('.lib-entry');

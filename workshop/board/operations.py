@@ -25,6 +25,7 @@ from ..models import (BoardEvent, Card, Channel, Lane, LaneKind, LibraryEntry, P
 from . import validate as v
 from .actor import Actor
 from .errors import N_, BoardError, Conflict, Forbidden, NotFound, ValidationError
+from .library import card_text
 from .serialize import card_dict, iso, lane_dict, phase_dict
 
 # Smallest gap between two fractional positions before a cell is renumbered.
@@ -208,7 +209,7 @@ _PARTICIPANTS = Participant.__table__
 # Statements of the hot path, built once (their cache keys are memoised).
 _LOCK_SESSION = (
     select(_WS.c.id, _WS.c.seq, _WS.c.status, _WS.c.locked, _WS.c.anonymous, _WS.c.edit_policy,
-           _WS.c.facilitator_id,
+           _WS.c.facilitator_id, _WS.c.formula_id,
            select(_PARTICIPANTS.c.id).where(_PARTICIPANTS.c.id == bindparam("pid"),
                                              _PARTICIPANTS.c.session_id == _WS.c.id,
                                              _PARTICIPANTS.c.removed_at.is_(None))
@@ -390,12 +391,13 @@ def card_add(ctx: Context, op: dict) -> dict:
     title = v.text(op, "title", v.LIMITS["title"], required=entry is None)
     statement = v.text(op, "statement", v.LIMITS["statement"], default=None)
     channels = v.channel_list(op, "channels", ctx.known_channels)
-    if entry is not None:
-        title = title or entry.name[: v.LIMITS["title"]]
+    if entry is not None:  # what the client left out comes from the entry, as this board's formula prints it
+        preset = card_text(entry, ctx.row.formula_id)
+        title = title or preset["title"][: v.LIMITS["title"]]
         if statement is None:
-            statement = (entry.statements[0] if entry.statements else "")[: v.LIMITS["statement"]]
+            statement = preset["statement"][: v.LIMITS["statement"]]
         if channels is None:
-            channels = [c for c in entry.channels if c in ctx.known_channels]
+            channels = [c for c in preset["channels"] if c in ctx.known_channels]
     index = v.integer(op, "index", required=False)
     position, renumbered = _place_in_cell(ctx, phase_id, lane_id, index)
     now = utcnow()

@@ -1,6 +1,6 @@
 """The tables. Models know no rules: validation and permissions live in ``workshop.board``."""
 from .accounts import Facilitator
-from .library import Channel, Formula, LibraryEntry
+from .library import Channel, Formula, LibraryEntry, LibraryEntryVariant
 from .workshops import (
     Card,
     Lane,
@@ -17,6 +17,6 @@ from .templates import Template
 
 __all__ = [
     "AgendaRound", "BoardEvent", "Card", "Channel", "Facilitator", "Formula", "Lane",
-    "LaneKind", "LibraryEntry", "Participant", "Phase", "PlateItem", "SessionStatus",
+    "LaneKind", "LibraryEntry", "LibraryEntryVariant", "Participant", "Phase", "PlateItem", "SessionStatus",
     "Template", "Vote", "VoteRound", "WorkshopSession",
 ]

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, utcnow
 
@@ -37,11 +37,18 @@ class Formula(Base):
     plate: Mapped[dict] = mapped_column(JSON, default=dict)
     # {"phases": [{"current", "desired", "statement", "innovations": [...], "backoffice": [...]}]}
     journey: Mapped[dict] = mapped_column(JSON, default=dict)
+    # core values a source gives under a former name: {"Flitsformule": ["eenvoudig", ...]}
+    former_core_values: Mapped[dict] = mapped_column(JSON, default=dict)
     position: Mapped[int] = mapped_column(default=0)
 
 
 class LibraryEntry(Base):
-    """An innovation or backoffice idea that participants turn into cards."""
+    """An innovation or backoffice idea that participants turn into cards.
+
+    ``name`` is the canonical name (search, links, boards without a formula); ``statements`` and
+    ``channels`` gather every formula's text for search and filters. The text a card takes on a board
+    of a formula is that formula's variant.
+    """
 
     __tablename__ = "library_entry"
 
@@ -58,7 +65,27 @@ class LibraryEntry(Base):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("facilitator.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    variants: Mapped[list["LibraryEntryVariant"]] = relationship(
+        back_populates="entry", cascade="all, delete-orphan", lazy="selectin",
+        order_by="LibraryEntryVariant.position")
 
     def visible_to(self, facilitator_id: int | None) -> bool:
         """VNG entries are everyone's; own entries only their facilitator's (and that one's sessions')."""
         return self.origin == "vng" or self.owner_id == facilitator_id
+
+
+class LibraryEntryVariant(Base):
+    """How one formula's grid prints a library entry: its spelling, its statement, its channels."""
+
+    __tablename__ = "library_entry_variant"
+    __table_args__ = (UniqueConstraint("entry_id", "formula_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("library_entry.id", ondelete="CASCADE"), index=True)
+    formula_id: Mapped[int] = mapped_column(ForeignKey("formula.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    statement: Mapped[str] = mapped_column(Text, default="")  # every sentence of the cell, in order
+    channels: Mapped[list] = mapped_column(JSON, default=list)  # channel slugs of that cell only
+    position: Mapped[int] = mapped_column(default=0)  # the formulas' order
+    entry: Mapped[LibraryEntry] = relationship(back_populates="variants")
+    formula: Mapped[Formula] = relationship(lazy="joined")

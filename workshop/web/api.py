@@ -19,13 +19,14 @@ def library():
     """``?session=<id>``: the library as that session's board shows it (its facilitator's own entries
     included), for the session's members only."""
     owner = current_user.id if current_user.is_authenticated else None
+    formula_id = None  # each entry's ``card`` is the text it gives on that session's board
     if request.args.get("session", "").isdigit():
         ws, _actor = require_session(int(request.args["session"]))
-        owner = ws.facilitator_id
+        owner, formula_id = ws.facilitator_id, ws.formula_id
     entries = visible_entries(db.session, owner)
     args = {k: request.args.get(k, "")[:100] for k in ("q", "channel", "lane", "formula")}
     found = filter_library(entries, **args)
-    return jsonify(entries=[entry_dict(e) for e in found], count=len(found))
+    return jsonify(entries=[entry_dict(e, formula_id) for e in found], count=len(found))
 
 
 @bp.route("/formulas")
@@ -35,6 +36,7 @@ def formulas():
         "slug": f.slug, "name": f.name, "aliases": f.aliases, "core_values": f.core_values,
         "customer_role": f.customer_role, "tagline": f.tagline, "description": f.description,
         "personas": f.personas, "plate": f.plate, "journey": f.journey,
+        "former_core_values": f.former_core_values or {},
     } for f in rows])
 
 

@@ -45,7 +45,7 @@ def show(session_id: int):
     return render_template(
         "board/board.html", ws=ws, actor=actor, snapshot=snapshot, cells=cells, channels=channels,
         channel_names=channel_names, formulas=formulas, library=library, config=config,
-        library_json=[entry_dict(e) for e in library],
+        library_json=[entry_dict(e, ws.formula_id) for e in library],
         join_code=format_code(ws.join_code), form=ConfirmForm(),
         join_url=url_for("pages.join", code=ws.join_code, _external=True),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from .. import reuse
 from ..board import BoardError
@@ -27,7 +28,8 @@ def _start_value(t) -> str:
 def index():
     rows = reuse.visible_templates(db.session, current_user.id)
     items = [(t, reuse.template_summary(t), _start_value(t)) for t in rows]
-    return render_template("templates/index.html", items=items, form=ConfirmForm())
+    formulas = {f.id: f for f in db.session.scalars(select(Formula))}
+    return render_template("templates/index.html", items=items, formulas=formulas, form=ConfirmForm())
 
 
 def _fail(err: BoardError):
