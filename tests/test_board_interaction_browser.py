@@ -36,6 +36,18 @@ def open_board(chromium, server, sid, *, facilitator=True, code=None, name="Anna
     return ctx, page
 
 
+@pytest.fixture
+def room(chromium, server, facilitator, make_session):
+    """A facilitator and a participant (Anna) on one Ontwerpformule board, both live."""
+    sid, code = make_session(facilitator, formula="Ontwerp", with_cards=True)
+    fctx, fac = open_board(chromium, server, sid)
+    pctx, anna = open_board(chromium, server, sid, facilitator=False, code=code)
+    yield fac, anna
+    assert fac.errors == [] and anna.errors == []
+    pctx.close()
+    fctx.close()
+
+
 def active(page) -> dict:
     """What has the keyboard focus: its class, and the card it belongs to."""
     return page.evaluate("""() => { const a = document.activeElement; const c = a && a.closest('.card');
@@ -115,10 +127,8 @@ def test_a_library_drop_works_after_a_card_drag(chromium, server, facilitator, m
     ctx.close()
 
 
-def test_the_vote_badge_leaves_the_cards_menu_button_free(chromium, server, facilitator, make_session):
-    sid, code = make_session(facilitator, formula="Ontwerp", with_cards=True)
-    fctx, fac = open_board(chromium, server, sid)
-    pctx, anna = open_board(chromium, server, sid, facilitator=False, code=code)
+def test_the_vote_badge_leaves_the_cards_menu_button_free(room):
+    fac, anna = room
     lane = int(cells(fac).first.get_attribute("data-lane-id"))
     fac.evaluate(f"() => window.workshopBoard.send({{type: 'vote.open', lane_id: {lane}, votes_per_participant: 3, max_per_card: 3}})")
     plus = cells(anna).first.locator(".card").first.locator(".vote-plus")
@@ -139,15 +149,10 @@ def test_the_vote_badge_leaves_the_cards_menu_button_free(chromium, server, faci
     assert "card-menu-btn" in hit
     menu_button.click()
     expect(fac.locator("#menu")).to_be_visible()
-    assert fac.errors == [] and anna.errors == []
-    pctx.close()
-    fctx.close()
 
 
-def test_a_locked_board_offers_no_library_add(chromium, server, facilitator, make_session):
-    sid, code = make_session(facilitator, formula="Ontwerp", with_cards=True)
-    fctx, fac = open_board(chromium, server, sid)
-    pctx, anna = open_board(chromium, server, sid, facilitator=False, code=code)
+def test_a_locked_board_offers_no_library_add(room):
+    fac, anna = room
     expect(anna.locator("#library-list .lib-add").first).to_be_visible()
     fac.check("#ctl-locked")
     expect(anna.locator("#locked-note")).to_be_visible()
@@ -157,36 +162,26 @@ def test_a_locked_board_offers_no_library_add(chromium, server, facilitator, mak
     expect(fac.locator("#library-list .lib-add").first).to_be_visible()
     fac.uncheck("#ctl-locked")
     expect(anna.locator("#library-list .lib-add").first).to_be_visible()
-    assert fac.errors == [] and anna.errors == []
-    pctx.close()
-    fctx.close()
 
 
-def test_offline_shows_a_banner_and_nobody_is_claimed_online(chromium, server, facilitator, make_session):
-    sid, code = make_session(facilitator, formula="Ontwerp")
-    fctx, fac = open_board(chromium, server, sid)
-    pctx, anna = open_board(chromium, server, sid, facilitator=False, code=code)
+def test_offline_shows_a_banner_and_nobody_is_claimed_online(room):
+    fac, anna = room
     expect(anna.locator("#presence")).to_contain_text("2 online")
-    pctx.set_offline(True)
+    anna.context.set_offline(True)
     banner = anna.locator("#connection-banner")
     expect(banner).to_be_visible()
     expect(banner).to_contain_text("Offline")
     expect(anna.locator("#presence")).not_to_contain_text("online")
     anna.click("#participants-panel summary")
     expect(anna.locator("#participants-list li.online")).to_have_count(0)
-    pctx.set_offline(False)
+    anna.context.set_offline(False)
     anna.wait_for_selector('#connection-state[data-state="online"]', timeout=10000)
     expect(banner).to_be_hidden()
     expect(anna.locator("#presence")).to_contain_text("2 online")
-    assert fac.errors == [] and anna.errors == []
-    pctx.close()
-    fctx.close()
 
 
-def test_the_participants_list_closes_on_escape_and_on_a_click_elsewhere(chromium, server, facilitator, make_session):
-    sid, code = make_session(facilitator, formula="Ontwerp")
-    fctx, fac = open_board(chromium, server, sid)
-    pctx, anna = open_board(chromium, server, sid, facilitator=False, code=code)
+def test_the_participants_list_closes_on_escape_and_on_a_click_elsewhere(room):
+    fac, anna = room
     panel, summary = fac.locator("#participants-panel"), fac.locator("#participants-panel summary")
     summary.click()
     expect(fac.locator("#participants-list li", has_text="Anna")).to_be_visible()
@@ -197,6 +192,3 @@ def test_the_participants_list_closes_on_escape_and_on_a_click_elsewhere(chromiu
     expect(fac.locator("#participants-list")).to_be_visible()
     fac.locator("h1").click()
     expect(fac.locator("#participants-list")).to_be_hidden()
-    assert fac.errors == [] and anna.errors == []
-    pctx.close()
-    fctx.close()

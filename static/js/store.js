@@ -106,6 +106,31 @@ function adjustMine(vote, cardId, delta) {
   if (!vote.mine[key]) delete vote.mine[key];
 }
 
+// who voted for what is never broadcast: this page learns its own votes from its own events
+function applyVote(s, d, ctx, delta) {
+  const v = s.vote;
+  if (!v || !same(v.id, d.vote_id)) return;
+  Object.assign(v, {total: d.total, voters: d.voters});
+  if (ctx.op && ctx.op.card_id !== undefined) adjustMine(v, ctx.op.card_id, delta);
+}
+
+// phases (columns) and lanes (rows) change the same way; deleting one deletes its cards
+function axisReducers(kind, list, cardKey) {
+  return {
+    [`${kind}.add`]: (s, d) => {
+      applyRenumbered(s[list], d.renumbered);
+      s[list] = s[list].filter(x => !same(x.id, d[kind].id));
+      s[list].push(d[kind]);
+    },
+    [`${kind}.update`]: (s, d) => { const x = find(s[list], d.id); if (x) Object.assign(x, d.changes); },
+    [`${kind}.move`]: (s, d) => { applyRenumbered(s[list], d.renumbered); const x = find(s[list], d.id); if (x) x.position = d.position; },
+    [`${kind}.delete`]: (s, d) => {
+      s[list] = s[list].filter(x => !same(x.id, d.id));
+      s.cards = s.cards.filter(c => !same(c[cardKey], d.id));
+    },
+  };
+}
+
 export const reducers = {
   'card.add': (s, d) => {
     s.cards = s.cards.filter(c => !same(c.id, d.card.id));
@@ -119,20 +144,8 @@ export const reducers = {
     if (c) Object.assign(c, {phase_id: d.phase_id, lane_id: d.lane_id, position: d.position});
   },
   'card.delete': (s, d) => { s.cards = s.cards.filter(c => !same(c.id, d.id)); },
-  'phase.add': (s, d) => { applyRenumbered(s.phases, d.renumbered); s.phases = s.phases.filter(p => !same(p.id, d.phase.id)); s.phases.push(d.phase); },
-  'phase.update': (s, d) => { const p = find(s.phases, d.id); if (p) Object.assign(p, d.changes); },
-  'phase.move': (s, d) => { applyRenumbered(s.phases, d.renumbered); const p = find(s.phases, d.id); if (p) p.position = d.position; },
-  'phase.delete': (s, d) => {
-    s.phases = s.phases.filter(p => !same(p.id, d.id));
-    s.cards = s.cards.filter(c => !same(c.phase_id, d.id));
-  },
-  'lane.add': (s, d) => { applyRenumbered(s.lanes, d.renumbered); s.lanes = s.lanes.filter(l => !same(l.id, d.lane.id)); s.lanes.push(d.lane); },
-  'lane.update': (s, d) => { const l = find(s.lanes, d.id); if (l) Object.assign(l, d.changes); },
-  'lane.move': (s, d) => { applyRenumbered(s.lanes, d.renumbered); const l = find(s.lanes, d.id); if (l) l.position = d.position; },
-  'lane.delete': (s, d) => {
-    s.lanes = s.lanes.filter(l => !same(l.id, d.id));
-    s.cards = s.cards.filter(c => !same(c.lane_id, d.id));
-  },
+  ...axisReducers('phase', 'phases', 'phase_id'),
+  ...axisReducers('lane', 'lanes', 'lane_id'),
 
   'session.settings': (s, d, ctx) => {
     applySettings(s, d.settings, ctx);
@@ -153,19 +166,8 @@ export const reducers = {
   'timer.next': applyAgenda,
 
   'vote.open': (s, d) => { s.vote = {...d.vote, mine: {}}; },
-  // who voted for what is never broadcast: this page learns its own votes from its own events
-  'vote.cast': (s, d, ctx) => {
-    const v = s.vote;
-    if (!v || !same(v.id, d.vote_id)) return;
-    Object.assign(v, {total: d.total, voters: d.voters});
-    if (ctx.op && ctx.op.card_id !== undefined) adjustMine(v, ctx.op.card_id, +1);
-  },
-  'vote.retract': (s, d, ctx) => {
-    const v = s.vote;
-    if (!v || !same(v.id, d.vote_id)) return;
-    Object.assign(v, {total: d.total, voters: d.voters});
-    if (ctx.op && ctx.op.card_id !== undefined) adjustMine(v, ctx.op.card_id, -1);
-  },
+  'vote.cast': (s, d, ctx) => applyVote(s, d, ctx, +1),
+  'vote.retract': (s, d, ctx) => applyVote(s, d, ctx, -1),
   'vote.reveal': (s, d) => { s.vote = {...d.vote, mine: (s.vote || {}).mine || {}}; },
   'vote.close': (s, d) => {
     s.vote = {...d.vote, mine: (s.vote || {}).mine || {}, ranking: d.ranking};

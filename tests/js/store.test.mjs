@@ -3,7 +3,7 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 
-import {cellCards, createStore, reducers} from '../../static/js/store.js';
+import {cellCards, createStore, lanesOf, phasesOf, reducers} from '../../static/js/store.js';
 
 const me = {kind: 'participant', id: 12, name: 'Piet'};
 
@@ -231,4 +231,19 @@ test('the view is cached between changes and rebuilt after one', () => {
   store.applyEvent(event('lane.update', {id: 7, changes: {name: 'Innovaties'}}));
   assert.notEqual(store.view, v1);
   assert.equal(store.view.lanes[0].name, 'Innovaties');
+});
+
+test('phases and lanes: add, move with renumbering, delete takes their cards along', () => {
+  seq = 10;
+  const store = createStore({snapshot: board(), me});
+  store.applyEvent(event('phase.add', {phase: {id: 3, position: 1.5, current_name: null, desired_name: 'Betalen', statement: ''}, renumbered: {}}));
+  assert.deepEqual(phasesOf(store.view).map(p => p.id), [1, 3, 2]);
+  store.applyEvent(event('lane.add', {lane: {id: 8, position: 0, kind: 'custom', name: 'Knelpunten'}, renumbered: {7: 2}}));
+  assert.deepEqual(lanesOf(store.view).map(l => [l.id, l.position]), [[8, 0], [7, 2]]);
+  store.applyEvent(event('phase.move', {id: 1, position: 3, renumbered: {}}));
+  assert.deepEqual(phasesOf(store.view).map(p => p.id), [3, 2, 1]);
+  store.applyEvent(event('phase.delete', {id: 1, card_ids: [1, 2]}));
+  assert.deepEqual(store.view.cards, []);
+  store.applyEvent(event('lane.delete', {id: 8}));
+  assert.deepEqual(store.view.lanes.map(l => l.id), [7]);
 });
