@@ -16,7 +16,8 @@
 // API (createStore returns an object with):
 //   seq                       the confirmed seq (the last event applied)
 //   confirmed                 the confirmed state (read only for callers)
-//   view                      confirmed + pending guesses (cached until the next change; read only)
+//   view                      confirmed + pending guesses (cached until the next change; read only:
+//                             with nothing pending it IS the confirmed state, no copy is made)
 //   pending                   the pending operations, oldest first (copies)
 //   applyEvent(evt) → bool    a server event frame {seq, event, data, op_id, actor}; false when
 //                             already applied (seq ≤ store.seq); drops its op from pending
@@ -25,6 +26,7 @@
 //   setPresence(people)       THE entry point for presence: [{kind, id, name, editing}]
 //   setConnection(name)       'http' | 'connecting' | 'online' | 'offline' | 'reconnecting'
 //   presence                  the people shown as here now: [] unless the connection is live
+//   people                    the last presence list as given (for a decoder of presence deltas)
 //   propose(op)               a local operation (with op_id) waits for the server; shown at once
 //   restore(ops)              propose operations kept from before a reload (known ones skipped)
 //   ack(opId)                 the server accepted the operation (its event was applied or it
@@ -289,6 +291,7 @@ export function createStore({snapshot = {}, me = null, isFacilitator = false} = 
     },
     get pending() { return pending.map(p => ({...p.op})); },
     get connection() { return connection; },
+    get people() { return people; },
     get presence() {
       if (connection !== 'online') return []; // offline: nobody is known to be here
       return people.filter(p => !(p.kind === 'participant' && removed.has(String(p.id))));
@@ -372,6 +375,7 @@ export function createStore({snapshot = {}, me = null, isFacilitator = false} = 
   }
 
   function replay() {
+    if (pending.length === 0) return confirmed; // the common case (remote events): no copy
     const v = copy(confirmed);
     const ctx = {me, isFacilitator, store};
     for (const {op} of pending) {

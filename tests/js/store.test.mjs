@@ -223,14 +223,20 @@ test('subscribers hear every change, with the event and whether it was mine', ()
   assert.deepEqual(heard, [['pending', null], ['event', true], ['connection', null]]);
 });
 
-test('the view is cached between changes and rebuilt after one', () => {
+test('the view is cached between changes, rebuilt after one, and is no copy when nothing is pending', () => {
   seq = 10;
   const store = createStore({snapshot: board(), me});
+  assert.equal(store.view, store.confirmed, 'nothing pending: no copy');
+  store.propose({type: 'lane.update', op_id: 'p12-a-1', id: 7, name: 'Mijn baan'});
   const v1 = store.view;
-  assert.equal(store.view, v1);
-  store.applyEvent(event('lane.update', {id: 7, changes: {name: 'Innovaties'}}));
+  assert.notEqual(v1, store.confirmed);
+  assert.equal(store.view, v1, 'cached');
+  store.applyEvent(event('card.update', {id: 1, changes: {title: 'Nieuw'}}));
   assert.notEqual(store.view, v1);
-  assert.equal(store.view.lanes[0].name, 'Innovaties');
+  assert.equal(store.view.lanes[0].name, 'Mijn baan');
+  assert.equal(store.confirmed.lanes[0].name, 'Dienstinnovaties', 'a guess never reaches the confirmed state');
+  store.ack('p12-a-1');
+  assert.equal(store.view, store.confirmed);
 });
 
 test('phases and lanes: add, move with renumbering, delete takes their cards along', () => {
