@@ -470,12 +470,11 @@ board.on('render', () => { applyBoardClasses(); renderVoteStatus(); syncControls
 // The participants list is a small overlay: Escape or a click elsewhere closes it.
 const participantsPanel = $('#participants-panel');
 if (participantsPanel) {
-  participantsPanel.addEventListener('keydown', ev => {
-    if (ev.key === 'Escape' && participantsPanel.open) {
-      ev.preventDefault();
-      participantsPanel.open = false;
-      $('summary', participantsPanel).focus();
-    }
+  document.addEventListener('keydown', ev => {
+    if (ev.key !== 'Escape' || !participantsPanel.open || document.querySelector('dialog[open]')) return;
+    const inside = participantsPanel.contains(document.activeElement);
+    participantsPanel.open = false;
+    if (inside) { ev.preventDefault(); $('summary', participantsPanel).focus(); }
   });
   document.addEventListener('click', ev => {
     if (participantsPanel.open && !participantsPanel.contains(ev.target)) participantsPanel.open = false;
