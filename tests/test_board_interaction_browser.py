@@ -192,3 +192,49 @@ def test_the_participants_list_closes_on_escape_and_on_a_click_elsewhere(room):
     expect(fac.locator("#participants-list")).to_be_visible()
     fac.locator("h1").click()
     expect(fac.locator("#participants-list")).to_be_hidden()
+
+
+def wait_live(page):
+    page.wait_for_selector('#connection-state[data-state="online"]', timeout=10000)
+
+
+def test_a_delete_refused_because_someone_else_deleted_first_keeps_the_card_gone(room):
+    fac, anna = room
+    card = cells(anna).first.locator(".card").first
+    title = card.locator(".card-title").inner_text()
+    card_id = card.get_attribute("data-card-id")
+    anna.context.set_offline(True)
+    expect(anna.locator("#connection-banner")).to_be_visible()
+    card.focus()
+    anna.keyboard.press("Delete")  # confirm() is accepted
+    expect(anna.locator(f"#card-{card_id}")).to_have_count(0)  # shown at once, waiting to be sent
+    fac.evaluate(f"() => window.workshopBoard.send({{type: 'card.delete', id: {card_id}}})")
+    expect(fac.locator(f"#card-{card_id}")).to_have_count(0)
+    anna.context.set_offline(False)
+    wait_live(anna)
+    # the server refuses Anna's delete (unknown card): she is told, and the card does not come back
+    expect(anna.locator("#toast")).to_be_visible()
+    anna.wait_for_function("() => window.workshopBoard.live.outbox.length === 0")
+    expect(anna.locator(".card-title", has_text=title)).to_have_count(0)
+    assert anna.evaluate("() => window.workshopBoard.store.pending.length") == 0
+
+
+def test_an_edit_refused_after_the_facilitator_renamed_shows_the_facilitators_title(room):
+    fac, anna = room
+    card = cells(anna).first.locator(".card").first
+    card_id = card.get_attribute("data-card-id")
+    anna.context.set_offline(True)
+    expect(anna.locator("#connection-banner")).to_be_visible()
+    card.dblclick()
+    anna.fill("#cd-title", "Anna's titel")
+    anna.locator('#card-form button[type="submit"]').click()
+    expect(anna.locator(f"#card-{card_id} .card-title")).to_have_text("Anna's titel")
+    # meanwhile the facilitator renames the card and locks the board: Anna's edit will be refused
+    fac.evaluate(f"() => window.workshopBoard.send({{type: 'card.update', id: {card_id}, title: 'Titel van Fien'}})")
+    fac.check("#ctl-locked")
+    expect(fac.locator("#locked-note")).to_be_visible()
+    anna.context.set_offline(False)
+    wait_live(anna)
+    expect(anna.locator("#toast")).to_be_visible()
+    anna.wait_for_function("() => window.workshopBoard.live.outbox.length === 0")
+    expect(anna.locator(f"#card-{card_id} .card-title")).to_have_text("Titel van Fien")

@@ -276,8 +276,9 @@ function moveCard(card, phaseId, laneId, index) {
 }
 
 function deleteCard(card) {
+  // a refusal is shown by send(); nobody else waits for the answer
   return board.send({type: 'card.delete', ...store.cardRef(card)})
-    .then(r => { board.announce(t('Card deleted')); return r; });
+    .then(r => { board.announce(t('Card deleted')); return r; }, () => null);
 }
 
 // ---------------------------------------------------------------------------
