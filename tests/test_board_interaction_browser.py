@@ -204,7 +204,7 @@ def test_a_delete_refused_because_someone_else_deleted_first_keeps_the_card_gone
     title = card.locator(".card-title").inner_text()
     card_id = card.get_attribute("data-card-id")
     anna.context.set_offline(True)
-    expect(anna.locator("#connection-banner")).to_be_visible()
+    expect(anna.locator("#connection-state")).to_have_attribute("data-state", "offline")
     card.focus()
     anna.keyboard.press("Delete")  # confirm() is accepted
     expect(anna.locator(f"#card-{card_id}")).to_have_count(0)  # shown at once, waiting to be sent
@@ -224,7 +224,7 @@ def test_an_edit_refused_after_the_facilitator_renamed_shows_the_facilitators_ti
     card = cells(anna).first.locator(".card").first
     card_id = card.get_attribute("data-card-id")
     anna.context.set_offline(True)
-    expect(anna.locator("#connection-banner")).to_be_visible()
+    expect(anna.locator("#connection-state")).to_have_attribute("data-state", "offline")
     card.dblclick()
     anna.fill("#cd-title", "Anna's titel")
     anna.locator('#card-form button[type="submit"]').click()
