@@ -238,3 +238,23 @@ def test_an_edit_refused_after_the_facilitator_renamed_shows_the_facilitators_ti
     expect(anna.locator("#toast")).to_be_visible()
     anna.wait_for_function("() => window.workshopBoard.live.outbox.length === 0")
     expect(anna.locator(f"#card-{card_id} .card-title")).to_have_text("Titel van Fien")
+
+
+def test_a_plate_line_being_typed_survives_someone_elses_change(chromium, server, facilitator, make_session):
+    sid, code = make_session(facilitator, formula="ontwikkel")
+    fctx, fac = open_board(chromium, server, sid)
+    fac.goto(f"{server.url}/s/{sid}/plate")
+    wait_live(fac)
+    pctx, bram = open_board(chromium, server, sid, facilitator=False, code=code, name="Bram")
+    bram.goto(f"{server.url}/s/{sid}/plate")
+    wait_live(bram)
+    fac.locator('.plate-heading[data-heading="Beleving"] .plate-item .plate-edit').first.click()
+    box = fac.locator(".plate-item textarea")
+    box.fill("Half getypt")
+    bram.evaluate("() => { window.prompt = () => 'U krijgt binnen vijf dagen antwoord.'; }")
+    bram.locator('.plate-heading[data-heading="Service"] .plate-add').click()
+    fac.locator(".plate-item", has_text="binnen vijf dagen").wait_for()
+    expect(box).to_have_value("Half getypt")
+    assert fac.errors == [] and bram.errors == []
+    pctx.close()
+    fctx.close()
