@@ -63,6 +63,10 @@ def cells(page, lane_kind="innovations"):
 def test_focus_returns_to_the_card_after_edit_and_move_dialogs(chromium, server, facilitator, make_session):
     sid, _ = make_session(facilitator, formula="Ontwerp", with_cards=True)
     ctx, page = open_board(chromium, server, sid)
+    # the script has taken over the server's first paint of the grid: every card once
+    expect(page.locator("#journey")).to_have_attribute("data-rendered", "js")
+    snap = ctx.request.get(f"{server.url}/api/sessions/{sid}").json()
+    assert page.locator("#journey .card").count() == len(snap["cards"])
     card = cells(page).first.locator(".card").first
     title = card.locator(".card-title").inner_text()
 
