@@ -27,15 +27,18 @@ run: install
 	$(BIN)/workshop seed
 	$(BIN)/workshop serve --port $(PORT)
 
-# Install everything and run the whole test suite.
+# Install everything and run the whole test suite: pytest, then the browser store's unit tests
+# (Node's built-in runner; no npm packages).
 test: install-test
 	$(BIN)/python -m pytest -q
+	node --test tests/js/
 
 bench: install-test
 	$(BIN)/python bench/ops_bench.py
 	$(BIN)/python bench/live_bench.py
 	$(BIN)/python bench/live_bench.py --rate 10
 	$(BIN)/python bench/export_bench.py
+	node bench/store_bench.mjs
 
 clean:
 	rm -rf $(VENV) build *.egg-info
