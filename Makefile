@@ -38,4 +38,4 @@ bench: install-test
 	$(BIN)/python bench/export_bench.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build dist *.egg-info

@@ -1,10 +1,10 @@
 """Dutch by default, English selectable (``?lang=en``, remembered in the ``lang`` cookie)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import current_app, request
 from flask_babel import Babel, get_locale, gettext
+
+from .resources import translations_dir
 
 babel = Babel()
 
@@ -18,7 +18,7 @@ def select_locale() -> str:
 
 
 def init_app(app) -> None:
-    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(Path(__file__).parent / "translations"))
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(translations_dir()))
     babel.init_app(app, locale_selector=select_locale)
     _register_context(app)
 
