@@ -78,9 +78,10 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// Every page carries the token in <meta name="csrf-token"> (participants' pages have no form).
 export function csrfToken() {
-  const input = document.querySelector('input[name="csrf_token"]');
-  return input ? input.value : '';
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  return meta ? meta.content : '';
 }
 
 // Board operations over plain HTTP (the fallback until live.js takes over).
