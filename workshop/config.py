@@ -70,12 +70,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("WS_ALLOWED_ORIGINS", (), "extra origins allowed to open websockets (comma-separated); "
             "the same origin always is", comma_list, "none"),
     Setting("ALLOW_REGISTRATION", False, "`1` keeps browser registration open after the first account", flag),
-    Setting("RATELIMIT_ENABLED", True, "`0` switches the login/join/HTTP-operation rate limits off", flag),
+    Setting("RATELIMIT_ENABLED", True, "`0` switches off the limits on failed logins and unknown join codes", flag),
     Setting("RATELIMIT_STORAGE_URL", None, "Redis URL for the rate-limit counters", optional_text,
             "`REDIS_URL`, else in-process"),
     Setting("RATELIMIT_KEY_PREFIX", "workshop:ratelimit:", "prefix of the rate-limit keys in Redis", str),
     Setting("RATELIMITS", {}, "per-scope overrides `{scope: (attempts, seconds)}` of web/ratelimit.py's limits"),
-    Setting("MAX_CONTENT_LENGTH", 5 * MIB, "largest HTTP request body in bytes (JSON import included)", int),
+    Setting("MAX_CONTENT_LENGTH", 5 * MIB, "largest HTTP request body in bytes (JSON import included)", int,
+            "`5242880` (5 MiB)"),
     Setting("WTF_CSRF_TIME_LIMIT", None, "CSRF tokens do not expire: a half-day session outlives the default hour"),
     # privacy
     Setting("RETENTION_DAYS", 90, "days after closing when a session's participant names are anonymised", int),
@@ -165,3 +166,28 @@ def derive(conf) -> None:
 
 def server_settings(environ=os.environ) -> dict:
     return _read(SERVER_SETTINGS, environ)
+
+
+def _shown(s: Setting) -> str:
+    if s.shown_default is not None:
+        return s.shown_default
+    value = s.default
+    if isinstance(value, bool):
+        return "`1`" if value else "`0`"
+    if value is None:
+        return "none"
+    return f"`{value}`"
+
+
+def settings_table() -> str:
+    """The README's settings table (``python -m workshop.config`` prints it; tests/test_config.py checks it)."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for s in (*SETTINGS, *SERVER_SETTINGS):
+        if s.from_env:
+            rows.append(f"| `{s.name}` | {_shown(s)} | {s.meaning} |")
+    fixed = ", ".join(f"`{s.name}`" for s in SETTINGS if not s.from_env)
+    return "\n".join(rows) + f"\n\nFixed in code (tests override them): {fixed}.\n"
+
+
+if __name__ == "__main__":
+    print(settings_table(), end="")
