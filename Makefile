@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 
-.PHONY: install install-test translations run test bench clean
+.PHONY: install install-test translations messages run test bench sbom clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -18,8 +18,19 @@ install-test: $(BIN)/python
 	$(BIN)/pip install -q -e ".[test]"
 	$(MAKE) translations
 
+TRANSLATIONS ?= workshop/translations
+POT ?= build/messages.pot
+
 translations:
-	$(BIN)/pybabel compile -d workshop/translations --statistics 2>&1 | tail -1
+	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics 2>&1 | tail -1
+
+# Extract every UI string (Python, Jinja and the browser code, see babel.cfg) and merge it into the
+# catalogue: new msgids arrive with an empty msgstr, ones no code uses any more are marked obsolete.
+# Then fill in the Dutch and run `make translations` (README, "Translations").
+messages:
+	@mkdir -p $(dir $(POT))
+	$(BIN)/pybabel -q extract -F babel.cfg -o $(POT) .
+	$(BIN)/pybabel -q update -i $(POT) -d $(TRANSLATIONS) --no-fuzzy-matching
 
 # Install, migrate, seed and serve on http://127.0.0.1:5000 with SQLite.
 run: install

@@ -3,7 +3,7 @@
 // through board.reducers; every control is also enforced on the server.
 // User text is only ever set with textContent.
 import {board} from './board.js';
-import {$, el} from './dom.js';
+import {$, N_, el} from './dom.js';
 
 const t = (key, params) => board.t(key, params);
 const cfg = board.config;
@@ -287,8 +287,8 @@ function wireControls() {
 // ---------------------------------------------------------------------------
 // the agenda editor (facilitator)
 
-const KINDS = [['', 'whole board'], ['current', 'Current journey'], ['desired', 'Desired journey'],
-  ['innovations', 'Service innovations'], ['backoffice', 'Backoffice']];
+const KINDS = [['', N_('whole board')], ['current', N_('Current journey')], ['desired', N_('Desired journey')],
+  ['innovations', N_('Service innovations')], ['backoffice', N_('Backoffice')]];
 
 function agendaRow(r) {
   const li = el('li', {class: `agenda-row status-${r.status}`, 'data-round-id': r.id || ''});
