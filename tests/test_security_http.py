@@ -109,6 +109,7 @@ def test_valid_codes_do_not_use_up_the_budget(client, facilitator, make_session)
         assert client.post("/", data={"code": code}).status_code == 302
 
 
+@pytest.mark.redis
 def test_limits_are_shared_through_redis(db_path, redis_url, facilitator):
     prefix = f"test:ratelimit:{uuid.uuid4().hex}:"
     apps = [make_test_app(f"sqlite:///{db_path}", RATELIMIT_STORAGE_URL=redis_url, RATELIMIT_KEY_PREFIX=prefix)
