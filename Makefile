@@ -48,5 +48,18 @@ bench: install-test
 	$(BIN)/python bench/live_bench.py --rate 10
 	$(BIN)/python bench/export_bench.py
 
+# A CycloneDX SBOM (sbom.cdx.json) of what a production install holds: the wheel installed into a
+# fresh virtualenv; the generator (cyclonedx-bom) runs from a virtualenv of its own so it does not
+# list itself.
+SBOM_DIR := build/sbom
+sbom:
+	rm -rf $(SBOM_DIR) && $(PY) -m venv $(SBOM_DIR)/app && $(PY) -m venv $(SBOM_DIR)/tool
+	$(SBOM_DIR)/tool/bin/pip install -q "cyclonedx-bom>=7"
+	$(SBOM_DIR)/tool/bin/pip wheel -q --no-deps -w $(SBOM_DIR) .
+	$(SBOM_DIR)/app/bin/pip install -q $(SBOM_DIR)/workshop-*.whl
+	$(SBOM_DIR)/tool/bin/cyclonedx-py environment --pyproject pyproject.toml --mc-type application \
+		--of JSON --output-reproducible -o sbom.cdx.json $(SBOM_DIR)/app/bin/python
+	@echo "sbom.cdx.json: $$($(SBOM_DIR)/tool/bin/python -c 'import json; print(len(json.load(open("sbom.cdx.json"))["components"]))') components"
+
 clean:
 	rm -rf $(VENV) build dist *.egg-info
