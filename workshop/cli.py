@@ -154,6 +154,7 @@ def serve(production, host, port, debug, gunicorn_args):
         argv = [sys.executable, "-m", "gunicorn", "-c", "python:workshop.gunicorn_conf", *gunicorn_args,
                 "workshop.wsgi:app"]
         os.execv(sys.executable, argv)
+        return
     if gunicorn_args:
         raise click.UsageError("extra arguments are for gunicorn: use --production")
     from werkzeug.serving import run_simple
