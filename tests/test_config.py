@@ -56,3 +56,11 @@ def test_derived_settings_follow_the_database_and_the_frame_limit(app):
     big = create_app({"TESTING": True, "DATABASE_URL": app.config["DATABASE_URL"], "SECRET_KEY": "x",
                       "WS_MAX_MESSAGE_SIZE": 100_000})
     assert big.config["WS_HARD_MESSAGE_SIZE"] == 400_000
+
+
+def test_instance_path_is_configurable(tmp_path, db_path, monkeypatch):
+    from workshop import create_app
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{db_path}", "INSTANCE_PATH": str(tmp_path / "inst")})
+    assert app.instance_path == str(tmp_path / "inst") and (tmp_path / "inst" / "secret_key").is_file()

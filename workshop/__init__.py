@@ -12,8 +12,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     """Application factory: a list of small named steps."""
     from flask import Flask
 
+    from .config import instance_path
     from .resources import resource_dir
-    app = Flask(__name__, instance_relative_config=True,
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path(test_config),
                 template_folder=str(resource_dir("templates")), static_folder=str(resource_dir("static")))
     os.makedirs(app.instance_path, exist_ok=True)
     _configure(app, test_config)

@@ -62,6 +62,8 @@ SETTINGS: tuple[Setting, ...] = (
             "required with more than one worker or host", optional_text, "none: in-process"),
     Setting("LIVE_NAMESPACE", "workshop", "prefix of the Redis pub/sub channels and presence keys; "
             "set it when several installations share one Redis", str),
+    Setting("INSTANCE_PATH", None, "writable folder for the fallback `secret_key` and the default SQLite file "
+            "(absolute path)", str, "`instance/` in a checkout, `<venv>/var/workshop-instance` when installed"),
     # security
     Setting("SECRET_KEY", None, "signs cookies and participant tokens; the same in every process", str,
             "generated once and kept in the instance folder (`secret_key`)"),
@@ -151,6 +153,12 @@ def from_env(instance_path: str, environ=os.environ) -> dict:
     conf["SECRET_KEY"] = conf["SECRET_KEY"] or _secret_key(instance_path)
     conf["RATELIMITS"] = dict(conf["RATELIMITS"])  # never share the declared default
     return conf
+
+
+def instance_path(test_config: dict | None = None, environ=os.environ) -> str | None:
+    """INSTANCE_PATH, which Flask needs before the rest of the configuration is read (None: Flask's default)."""
+    chosen = (test_config or {}).get("INSTANCE_PATH") or environ.get("INSTANCE_PATH") or None
+    return os.path.abspath(chosen) if chosen else None
 
 
 def derive(conf) -> None:
