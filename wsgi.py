@@ -1,10 +1,3 @@
-"""WSGI entry point: ``gunicorn -c gunicorn.conf.py wsgi:app`` (see docs/deployment.md).
-
-Do not import this module before gevent has patched the standard library:
-the gunicorn gevent worker patches first and then imports the app, which is
-also when psycopg 3 decides to wait cooperatively (it checks for gevent's
-patched ``select`` at import).
-"""
-from workshop import create_app
-
-app = create_app()
+"""WSGI entry point in a checkout: ``gunicorn -c gunicorn.conf.py wsgi:app``; the same app as
+``workshop.wsgi:app``, which an installed package uses (see docs/deployment.md)."""
+from workshop.wsgi import app  # noqa: F401

@@ -204,3 +204,14 @@ def chromium():
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+SERVICE_MARKERS = {"pg_url": "postgres", "redis_url": "redis"}
+
+
+def pytest_collection_modifyitems(items):
+    """A test that uses the PostgreSQL or Redis fixture carries that marker (``-m "not postgres"``)."""
+    for item in items:
+        for fixture, marker in SERVICE_MARKERS.items():
+            if fixture in getattr(item, "fixturenames", ()) and not item.get_closest_marker(marker):
+                item.add_marker(getattr(pytest.mark, marker))

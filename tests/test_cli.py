@@ -32,3 +32,31 @@ def test_cli_from_empty_database(tmp_path):
     assert re.search(r"^join code: [A-Z0-9]{3}-[A-Z0-9]{3}$", res.stdout, re.M)
     res = run(["session", "create", "--title", "X", "--formula", "Onbekend"], env)
     assert res.returncode != 0 and "unknown formula" in res.stderr
+
+
+def test_serve_production_hands_over_to_gunicorn_with_the_packaged_settings(monkeypatch):
+    from click.testing import CliRunner
+
+    from workshop import cli
+
+    calls = []
+    monkeypatch.setattr(os, "execv", lambda path, argv: calls.append(argv))
+    res = CliRunner().invoke(cli.main, ["serve", "--production", "--bind", "127.0.0.1:9000", "--workers", "2"])
+    assert res.exit_code == 0, res.output
+    (argv,) = calls
+    assert argv[:5] == [sys.executable, "-m", "gunicorn", "-c", "python:workshop.gunicorn_conf"]
+    assert argv[5:] == ["--bind", "127.0.0.1:9000", "--workers", "2", "workshop.wsgi:app"]
+    res = CliRunner().invoke(cli.main, ["serve", "--workers", "2"])
+    assert res.exit_code != 0 and "--production" in res.output
+
+
+def test_packaged_gunicorn_settings_listen_on_localhost_by_default(monkeypatch):
+    import importlib
+
+    monkeypatch.delenv("BIND", raising=False)
+    monkeypatch.setenv("WEB_CONCURRENCY", "3")
+    import workshop.gunicorn_conf as conf
+
+    conf = importlib.reload(conf)
+    assert conf.bind == "127.0.0.1:8000" and conf.workers == 3 and conf.worker_class == "gevent"
+    assert conf.preload_app is False and conf.control_socket_disable is True

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import PASSWORD, login, make_test_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +40,7 @@ def test_no_acknowledged_operation_is_lost_when_the_server_is_killed():
     assert res.returncode == 0, res.stderr[-2000:]
 
 
+@pytest.mark.postgres
 def test_postgres_recovers_from_terminated_connections_without_a_restart(pg_url):
     import psycopg
 

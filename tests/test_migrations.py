@@ -1,6 +1,7 @@
 """The Alembic migrations and the models must describe the same schema, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
@@ -40,5 +41,6 @@ def test_sqlite_migrations_match_models(tmp_path):
     _check(f"sqlite:///{tmp_path / 'm.sqlite3'}")
 
 
+@pytest.mark.postgres
 def test_postgresql_migrations_match_models(pg_url):
     _check(pg_url)

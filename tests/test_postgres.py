@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from sqlalchemy import func, select
 
 from conftest import make_test_app
@@ -15,6 +16,7 @@ from workshop.seed import load_seed
 from workshop.sessions import create_session, find_formula
 
 
+@pytest.mark.postgres
 def test_board_on_postgresql_with_concurrent_writers(pg_url):
     upgrade(pg_url)
     app = make_test_app(pg_url)

@@ -24,6 +24,16 @@ PUBLIC = {"/", "/login", "/register", "/j/<code>", "/static/<path:filename>", "/
 REFUSED = {401, 403, 404, 405}
 
 
+def assert_api_answers_json(url: str, res) -> None:
+    """Every answer under /api/ is JSON; a refusal is ``{"error": {"code", "message"}}``."""
+    if not url.startswith("/api/"):
+        return
+    assert res.mimetype == "application/json", (url, res.status_code, res.get_data(as_text=True)[:200])
+    if res.status_code >= 400:
+        error = res.get_json()["error"]
+        assert error["code"] and error["message"], (url, error)
+
+
 def _unknown_code(known: set[str]) -> str:
     while True:
         code = uuid.uuid4().hex.upper()
@@ -99,6 +109,7 @@ def test_valid_codes_do_not_use_up_the_budget(client, facilitator, make_session)
         assert client.post("/", data={"code": code}).status_code == 302
 
 
+@pytest.mark.redis
 def test_limits_are_shared_through_redis(db_path, redis_url, facilitator):
     prefix = f"test:ratelimit:{uuid.uuid4().hex}:"
     apps = [make_test_app(f"sqlite:///{db_path}", RATELIMIT_STORAGE_URL=redis_url, RATELIMIT_KEY_PREFIX=prefix)
@@ -176,6 +187,9 @@ def test_every_state_changing_route_needs_a_csrf_token(csrf_app, make_facilitato
             url = rule.build({k: args[k] for k in rule.arguments}, append_unknown=False)[1]
             res = c.open(url, method=method, data={"x": "1"})
             assert res.status_code == 400, (method, url, res.status_code)
+            assert_api_answers_json(url, res)
+            if url.startswith("/api/"):
+                assert res.get_json()["error"]["code"] == "csrf"
             checked += 1
     assert checked >= 10
 
@@ -248,6 +262,7 @@ def test_every_route_refuses_strangers(app, victim, make_facilitator, make_sessi
                 res = c.open(url, method=method, data={"title": "x", "name": "x", "status": "closed"})
                 body = res.get_data(as_text=True)
                 assert SECRET not in body, (who, method, url)
+                assert_api_answers_json(url, res)
                 if rule.rule not in PUBLIC:
                     assert _refused(who, rule, method, res), (who, method, url, res.status_code)
                 walked += 1
@@ -274,6 +289,7 @@ def test_every_operation_type_refuses_strangers(app, victim, make_facilitator, m
             res = c.post(f"/api/sessions/{victim['session_id']}/operations",
                          json=dict(fields, type=op_type, op_id=uuid.uuid4().hex))
             assert res.status_code in (401, 403, 404), (who, op_type, res.status_code)
+            assert_api_answers_json("/api/sessions/operations", res)
             assert SECRET not in res.get_data(as_text=True)
     assert _counts(app, victim) == before
 

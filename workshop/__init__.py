@@ -2,17 +2,20 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flask import Flask
-
-ROOT = Path(__file__).resolve().parent.parent
+if TYPE_CHECKING:  # Flask is imported in create_app: gunicorn's config imports this package first
+    from flask import Flask
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Application factory: a list of small named steps."""
-    app = Flask(__name__, instance_relative_config=True,
-                template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    from flask import Flask
+
+    from .config import instance_path
+    from .resources import resource_dir
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path(test_config),
+                template_folder=str(resource_dir("templates")), static_folder=str(resource_dir("static")))
     os.makedirs(app.instance_path, exist_ok=True)
     _configure(app, test_config)
     _init_database(app)
@@ -27,12 +30,11 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _configure(app: Flask, test_config: dict | None) -> None:
-    from .config import Config, normalise_database_url
-    app.config.from_mapping(Config.from_env(app.instance_path))
+    from .config import derive, from_env
+    app.config.from_mapping(from_env(app.instance_path))
     if test_config:
         app.config.update(test_config)
-        if "DATABASE_URL" in test_config:
-            app.config["DATABASE_URL"] = normalise_database_url(test_config["DATABASE_URL"])
+    derive(app.config)
 
 
 def _init_database(app: Flask) -> None:

@@ -133,12 +133,30 @@ def session_create(title, formula_name, with_cards, email, municipality, product
     click.echo(f"join code: {format_code(ws.join_code)}")
 
 
-@main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--debug", is_flag=True)
-def serve(host, port, debug):
-    """Run the app for local use (threaded server; use gunicorn in production)."""
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.option("--production", is_flag=True,
+              help="gunicorn with the gevent worker and the packaged settings (workshop/gunicorn_conf.py); "
+                   "BIND, WEB_CONCURRENCY, … from the environment.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Local server only.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Local server only.")
+@click.option("--debug", is_flag=True, help="Local server only.")
+@click.argument("gunicorn_args", nargs=-1, type=click.UNPROCESSED)
+def serve(production, host, port, debug, gunicorn_args):
+    """Run the app: for local use (threaded server), or with --production as in docs/deployment.md.
+
+    With --production, further arguments go to gunicorn (e.g. ``--bind 127.0.0.1:9000``).
+    """
+    if production:
+        # exec, so gunicorn's arbiter starts from a clean interpreter: its gevent workers must
+        # patch the standard library before anything imports psycopg or the app
+        import os
+
+        argv = [sys.executable, "-m", "gunicorn", "-c", "python:workshop.gunicorn_conf", *gunicorn_args,
+                "workshop.wsgi:app"]
+        os.execv(sys.executable, argv)
+        return
+    if gunicorn_args:
+        raise click.UsageError("extra arguments are for gunicorn: use --production")
     from werkzeug.serving import run_simple
 
     app = create_app()

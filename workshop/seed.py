@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 from . import cloning
 from .board.operations import forget_channels
 from .models import Channel, Formula, LibraryEntry, LibraryEntryVariant, Template
+from .resources import resource_dir
 
-SEED_DIR = Path(__file__).resolve().parent.parent / "seed"
+SEED_DIR = resource_dir("seed")
 FORMULA_ORDER = ["snelservice", "ontwerp", "ontwikkel", "toezicht", "beheer"]
 
 

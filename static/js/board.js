@@ -250,7 +250,8 @@ function markEditing(people) {
     if (!node) continue;
     const span = $('.editing', node);
     span.hidden = false;
-    span.textContent = t('%(name)s is editing', {name: p.name || t('Someone')});
+    const someone = t('Someone');  // a separate call: Babel does not see a t() nested in another's arguments
+    span.textContent = t('%(name)s is editing', {name: p.name || someone});
   }
 }
 

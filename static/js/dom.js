@@ -32,12 +32,16 @@ export function opIds(me) {
   };
 }
 
+// N_(msgid) marks a msgid that is translated later with t(): pybabel and the server find it
+// (workshop/js_i18n.py), so a label chosen at run time still reaches the catalogue.
+export const N_ = key => key;
+
 const CONNECTION_LABELS = {
-  http: 'Connected (changes are saved, not live)',
-  connecting: 'Connecting…',
-  online: 'Live',
-  offline: 'Offline: your changes are kept and sent later',
-  reconnecting: 'Reconnecting…',
+  http: N_('Connected (changes are saved, not live)'),
+  connecting: N_('Connecting…'),
+  online: N_('Live'),
+  offline: N_('Offline: your changes are kept and sent later'),
+  reconnecting: N_('Reconnecting…'),
 };
 
 // The connection indicator of the page (live.js decides the state), and a banner across the
@@ -93,9 +97,10 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// Every page carries the token in <meta name="csrf-token"> (participants' pages have no form).
 export function csrfToken() {
-  const input = document.querySelector('input[name="csrf_token"]');
-  return input ? input.value : '';
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  return meta ? meta.content : '';
 }
 
 // Board operations over plain HTTP (the fallback until live.js takes over).

@@ -4,7 +4,7 @@
 // and reacts to events that call for a word or a scroll. Every control is also enforced on the
 // server. User text is only ever set with textContent.
 import {board} from './board.js';
-import {$, el} from './dom.js';
+import {$, N_, el} from './dom.js';
 
 const t = (key, params) => board.t(key, params);
 const cfg = board.config;
@@ -230,8 +230,8 @@ function wireControls() {
 // ---------------------------------------------------------------------------
 // the agenda editor (facilitator)
 
-const KINDS = [['', 'whole board'], ['current', 'Current journey'], ['desired', 'Desired journey'],
-  ['innovations', 'Service innovations'], ['backoffice', 'Backoffice']];
+const KINDS = [['', N_('whole board')], ['current', N_('Current journey')], ['desired', N_('Desired journey')],
+  ['innovations', N_('Service innovations')], ['backoffice', N_('Backoffice')]];
 
 function agendaRow(r) {
   const li = el('li', {class: `agenda-row status-${r.status}`, 'data-round-id': r.id || ''});

@@ -11,8 +11,9 @@ from pathlib import Path
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-SEARCH = [ROOT / "static" / "fonts", Path("/usr/share/fonts/truetype/dejavu")]
+from ..resources import resource_dir
+
+SEARCH = [resource_dir("static") / "fonts", Path("/usr/share/fonts/truetype/dejavu")]
 
 REGULAR, BOLD, ITALIC = "Workshop", "Workshop-Bold", "Workshop-Italic"
 FILES = {REGULAR: "DejaVuSansCondensed.ttf", BOLD: "DejaVuSansCondensed-Bold.ttf",

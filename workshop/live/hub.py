@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import queue
 import threading
 import time
@@ -240,6 +239,4 @@ def make_hub(redis_url: str | None, namespace: str = "workshop") -> LocalHub:
 def init_app(app) -> None:
     # LIVE_NAMESPACE separates installations (or test runs) that share one Redis:
     # pub/sub channels are not scoped by Redis database number.
-    namespace = app.config.get("LIVE_NAMESPACE") or os.environ.get("LIVE_NAMESPACE") or "workshop"
-    app.config["LIVE_NAMESPACE"] = namespace
-    app.extensions["hub"] = make_hub(app.config.get("REDIS_URL"), namespace)
+    app.extensions["hub"] = make_hub(app.config["REDIS_URL"], app.config["LIVE_NAMESPACE"])

@@ -91,6 +91,6 @@ class RedisPresence:
 
 def init_app(app) -> None:
     hub = app.extensions["hub"]
-    ttl = 3 * float(app.config.get("WS_PING_INTERVAL") or 25) + 5
+    ttl = 3 * float(app.config["WS_PING_INTERVAL"]) + 5
     redis_client = getattr(hub, "redis", None)
-    app.extensions["presence"] = RedisPresence(redis_client, ttl, app.config.get("LIVE_NAMESPACE") or "workshop") if redis_client is not None else LocalPresence(ttl)
+    app.extensions["presence"] = RedisPresence(redis_client, ttl, app.config["LIVE_NAMESPACE"]) if redis_client is not None else LocalPresence(ttl)

@@ -22,9 +22,6 @@ import time
 
 from .hub import encode
 
-DEFAULT_RATE = 20.0   # operations per second, sustained: far above any human typing or dragging
-DEFAULT_BURST = 60    # a paste of many cards, or a reconnect that resends its queue
-
 
 class TokenBucket:
     def __init__(self, rate: float, burst: int, clock=time.monotonic):
@@ -39,8 +36,7 @@ class TokenBucket:
 
     @classmethod
     def from_config(cls, config) -> "TokenBucket":
-        return cls(float(config.get("WS_OPS_PER_SECOND") or DEFAULT_RATE),
-                   int(config.get("WS_OPS_BURST") or DEFAULT_BURST))
+        return cls(float(config["WS_OPS_PER_SECOND"]), int(config["WS_OPS_BURST"]))
 
     def _refill(self) -> None:
         now = self.clock()

@@ -17,7 +17,7 @@ Per connection there are two threads (greenlets under gevent):
   then is read from the event log. Events already sent are dropped. An ack
   is written only after the event it acknowledges.
 
-Decisions (see PERFORMANCE.md):
+Decisions (measurements in docs/deployment.md):
 
 - permessage-deflate is off: simple-websocket accepts whatever the browser
   offers, and on our small JSON frames compression costs about 2.6× the CPU
@@ -85,7 +85,7 @@ def _origin_allowed(origin: str | None) -> bool:
     """
     if not origin:
         return True
-    allowed = current_app.config.get("WS_ALLOWED_ORIGINS") or ()
+    allowed = current_app.config["WS_ALLOWED_ORIGINS"]
     if origin.rstrip("/") in {o.rstrip("/") for o in allowed}:
         return True
     try:
@@ -105,7 +105,7 @@ def _guard_upgrade():
     g.live_actor = actor
     g.live_anonymous = bool(ws.anonymous)
     db.session.remove()  # do not hold a connection (or SQLite's lock) for the socket's lifetime
-    if not current_app.config.get("WS_PERMESSAGE_DEFLATE"):
+    if not current_app.config["WS_PERMESSAGE_DEFLATE"]:
         request.environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
     return None
 
@@ -133,17 +133,10 @@ def init_app(app) -> None:
     # Frames over WS_MAX_MESSAGE_SIZE get an error frame and the connection stays
     # usable; only frames over the hard cap (4× that, at least 256 KiB) are not
     # even read to the end: simple-websocket closes those with 1009.
-    limit = int(app.config.get("WS_MAX_MESSAGE_SIZE") or 16 * 1024)
-    app.config.setdefault("WS_HARD_MESSAGE_SIZE", max(4 * limit, 256 * 1024))
     app.config.setdefault("SOCK_SERVER_OPTIONS", {
         "max_message_size": app.config["WS_HARD_MESSAGE_SIZE"],
         "ping_interval": None,  # the sender pings; see the module docstring
     })
-    app.config.setdefault("WS_CATCHUP_MAX", 500)
-    # The per-session writer lock matters where a transaction can yield while it
-    # waits for the database (PostgreSQL under gevent). On SQLite an operation
-    # never yields inside its transaction, so the lock would only add switching.
-    app.config.setdefault("WS_WRITER_LOCK", not str(app.config.get("DATABASE_URL", "")).startswith("sqlite"))
     app.before_request(_guard_upgrade)
     sock.init_app(app)
     from .presence import init_app as init_presence
@@ -221,18 +214,18 @@ class LiveConnection:
         self.conn_id = uuid.uuid4().hex
         self.hub = app.extensions["hub"]
         self.presence = app.extensions["presence"]
-        self.ping_interval = float(app.config.get("WS_PING_INTERVAL") or 25)
-        self.catchup_max = int(app.config.get("WS_CATCHUP_MAX") or 500)
-        self.max_message = int(app.config.get("WS_MAX_MESSAGE_SIZE") or 16 * 1024)
+        self.ping_interval = float(app.config["WS_PING_INTERVAL"])
+        self.catchup_max = int(app.config["WS_CATCHUP_MAX"])
+        self.max_message = int(app.config["WS_MAX_MESSAGE_SIZE"])
         self.op_bucket = TokenBucket.from_config(app.config)
         self.sub = None
         # Broadcast frames are framed once per publish and shared (Frame.wire),
         # unless an extension (permessage-deflate) changes the bytes per connection.
-        self.shared_frames = not app.config.get("WS_PERMESSAGE_DEFLATE")
+        self.shared_frames = not app.config["WS_PERMESSAGE_DEFLATE"]
         self.pending: list[bytes] = []  # written together at the end of a batch
         self.last_sent = 0
         # out-of-order events and acks waiting for the events before them
-        self.reorder_wait = float(app.config.get("WS_REORDER_WAIT") or 0.2)
+        self.reorder_wait = float(app.config["WS_REORDER_WAIT"])
         self.held: dict[int, Frame] = {}
         self.held_acks: list[tuple[int, str]] = []
         self.hold_until: float | None = None
@@ -246,7 +239,7 @@ class LiveConnection:
 
     def run(self) -> None:
         # Subscribe before reading anything, so no event committed from now on is missed.
-        self.sub = self.hub.subscribe(self.session_id, int(self.app.config.get("WS_OUTBOX_SIZE") or 1000))
+        self.sub = self.hub.subscribe(self.session_id, int(self.app.config["WS_OUTBOX_SIZE"]))
         sender = None
         try:
             first = self.ws.receive(timeout=HELLO_TIMEOUT)

@@ -5,6 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
+from wtforms.fields.choices import SelectChoice
 
 from .. import reuse
 from .. import sessions as ops
@@ -32,15 +33,16 @@ def index():
 
 
 def _start_choices():
-    choices = [("blank", _("Blank board"))]
+    choices = [SelectChoice("blank", _("Blank board"))]
     for f in db.session.scalars(select(Formula).order_by(Formula.position)):
-        choices.append((f"formula:{f.slug}", f"{f.name} ({', '.join(f.aliases[:1])})" if f.aliases else f.name))
+        choices.append(SelectChoice(f"formula:{f.slug}",
+                                    f"{f.name} ({', '.join(f.aliases[:1])})" if f.aliases else f.name))
     for t in db.session.scalars(select(Template).where(Template.owner_id == current_user.id)
                                 .order_by(Template.name)):
-        choices.append((f"template:{t.id}", _("Template: %(name)s", name=t.name)))
+        choices.append(SelectChoice(f"template:{t.id}", _("Template: %(name)s", name=t.name)))
     for ws in db.session.scalars(select(WorkshopSession).where(WorkshopSession.facilitator_id == current_user.id)
                                  .order_by(WorkshopSession.created_at.desc()).limit(50)):
-        choices.append((f"session:{ws.id}", _("Copy of: %(title)s", title=ws.title)))
+        choices.append(SelectChoice(f"session:{ws.id}", _("Copy of: %(title)s", title=ws.title)))
     return choices
 
 

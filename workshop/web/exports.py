@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import RadioField
+from wtforms.fields.choices import SelectChoice
 
 from ..board import BoardError
 from ..db import db
@@ -72,7 +73,8 @@ def csv_download(session_id: int):
 
 class ImportForm(FlaskForm):
     file = FileField(_l("JSON export file"), validators=[FileRequired()])
-    target = RadioField(_l("Import as"), choices=[("session", _l("a new session")), ("template", _l("a template"))],
+    target = RadioField(_l("Import as"), choices=[SelectChoice("session", _l("a new session")),
+                                                     SelectChoice("template", _l("a template"))],
                         default="session")
 
 

@@ -124,11 +124,10 @@ class RateLimiter:
 
 def init_app(app) -> None:
     limits = dict(DEFAULT_LIMITS)
-    limits.update(app.config.get("RATELIMITS") or {})
-    url = app.config.get("RATELIMIT_STORAGE_URL") or app.config.get("REDIS_URL")
-    prefix = app.config.get("RATELIMIT_KEY_PREFIX") or "workshop:ratelimit:"
-    storage = RedisStorage(url, prefix=prefix) if url else MemoryStorage()
-    app.extensions["ratelimit"] = RateLimiter(storage, limits, enabled=app.config.get("RATELIMIT_ENABLED", True))
+    limits.update(app.config["RATELIMITS"])
+    url = app.config["RATELIMIT_STORAGE_URL"] or app.config["REDIS_URL"]
+    storage = RedisStorage(url, prefix=app.config["RATELIMIT_KEY_PREFIX"]) if url else MemoryStorage()
+    app.extensions["ratelimit"] = RateLimiter(storage, limits, enabled=app.config["RATELIMIT_ENABLED"])
 
 
 def limiter() -> RateLimiter:

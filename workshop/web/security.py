@@ -13,7 +13,10 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 
 def init_app(app) -> None:
+    from .errors import init_app as init_errors
+
     csrf.init_app(app)
+    init_errors(app)
 
     @app.after_request
     def _headers(response):
