@@ -356,17 +356,7 @@ class Layout:
             y = cy - 4
         rounds = r.get("vote_rounds") or []
         cast = sum(v["votes_cast"] for v in rounds)
-        summary = _("%(people)s made %(cards)s in %(phases)s.",
-                    people=_.ngettext("%(n)s participant", "%(n)s participants", r.get("participant_count", 0)),
-                    cards=_.ngettext("%(n)s card", "%(n)s cards", len(r["cards"])),
-                    phases=_.ngettext("%(n)s phase", "%(n)s phases", len(r["phases"])))
-        if rounds:
-            summary += " " + _.ngettext("Votes cast: %(votes)s, in %(n)s round.",
-                                        "Votes cast: %(votes)s, in %(n)s rounds.", len(rounds), votes=cast)
-            best = top_innovations(r)
-            if best:
-                summary += " " + _("Most votes: %(title)s (%(votes)s).", title=best[0][1]["title"],
-                                   votes=best[0][1]["votes"])
+        summary = summary_line(r, _)
         y = p.block(Block(inner).add(summary, REGULAR, 12 if not self.a4 else 10.5, WHITE), x, y - 12)
         band_h = top - y + 22
         p.items.insert(0, {"op": "rect", "x": m, "y": top - band_h, "w": W - 2 * m, "h": band_h, "fill": NAVY,
@@ -1119,3 +1109,48 @@ def render_pdf(report: dict, *, pagesize: str = "A3", labels: Labels | None = No
     canvas.save()
     data = buf.getvalue()
     return make_archival(data, lang=labels.tag, title=title) if archival else data
+
+
+def summary_line(report: dict, labels: Labels) -> str:
+    """The cover's one-paragraph summary (the PDF's and the HTML report's)."""
+    _ = labels
+    r = report
+    rounds = r.get("vote_rounds") or []
+    text = _("%(people)s made %(cards)s in %(phases)s.",
+             people=_.ngettext("%(n)s participant", "%(n)s participants", r.get("participant_count", 0)),
+             cards=_.ngettext("%(n)s card", "%(n)s cards", len(r["cards"])),
+             phases=_.ngettext("%(n)s phase", "%(n)s phases", len(r["phases"])))
+    if rounds:
+        text += " " + _.ngettext("Votes cast: %(votes)s, in %(n)s round.", "Votes cast: %(votes)s, in %(n)s rounds.",
+                                 len(rounds), votes=sum(v["votes_cast"] for v in rounds))
+        best = top_innovations(r)
+        if best:
+            text += " " + _("Most votes: %(title)s (%(votes)s).", title=best[0][1]["title"], votes=best[0][1]["votes"])
+    return text
+
+
+def report_view(report: dict, labels: Labels) -> dict:
+    """What the HTML report shows besides the report dict: the same ranking and summaries as the PDF."""
+    _ = labels
+    cells: dict[tuple, list] = {}
+    lane_counts: dict[int, int] = {}
+    by_phase: dict[int, list] = {}
+    for c in report["cards"]:
+        cells.setdefault((c["phase_id"], c["lane_id"]), []).append(c)
+        lane_counts[c["lane_id"]] = lane_counts.get(c["lane_id"], 0) + 1
+        by_phase.setdefault(c["phase_id"], []).append(c)
+    ranking = ranked(report["cards"])
+    rest = len(report["cards"]) - len(ranking)
+    count = report.get("participant_count", 0)
+    return {
+        "labels": labels, "summary": summary_line(report, labels), "cells": cells, "lane_counts": lane_counts,
+        "ranking": ranking,
+        "unranked": _.ngettext("%(n)s other card received no votes.", "%(n)s other cards received no votes.", rest)
+        if rest and ranking else "",
+        "lane_names": {lane["id"]: lane["name"] for lane in report["lanes"]},
+        "phase_labels": {ph["id"]: f"{n}. {ph['desired_name'] or ph['current_name'] or ''}"
+                         for n, ph in enumerate(report["phases"], 1)},
+        "phase_top": {pid: ranked(cards)[:3] for pid, cards in by_phase.items()},
+        "participants_line": _.ngettext("%(n)s participant (the session was anonymous; names are not shown).",
+                                        "%(n)s participants (the session was anonymous; names are not shown).", count),
+    }

@@ -58,6 +58,20 @@ def pdf_download(session_id: int):
     return _download(data, "application/pdf", files.filename(ws, "pdf"))
 
 
+@bp.route("/s/<int:session_id>/report")
+def report_page(session_id: int):
+    """The report as an accessible, printable web page: the facilitator and this session's participants."""
+    from flask_babel import get_locale
+
+    from ..export.labels import labels as labels_for
+    from ..export.pdf import report_view
+
+    ws, actor = require_session(session_id)
+    report = build_report(db.session, ws)
+    view = report_view(report, labels_for(str(get_locale())))
+    return render_template("exports/report.html", report=report, is_facilitator=actor.is_facilitator, **view)
+
+
 @bp.route("/s/<int:session_id>/export.json")
 def json_download(session_id: int):
     ws = _facilitator_session(session_id)
