@@ -280,8 +280,7 @@ class Layout:
         self.y = self.body_top
         self.sections: list[tuple[str, int]] = []  # (title, index of its first page)
         # grid type sizes: nothing below MIN_SIZE
-        self.title_size = 7.6
-        self.text_size = MIN_SIZE
+        self.grid_scale = 1.0  # larger type on a grid that has room for it (see journey)
         self.phase_no = {ph["id"]: n for n, ph in enumerate(report["phases"], 1)}
         self.lanes = {lane["id"]: lane for lane in report["lanes"]}
         self.phases = {ph["id"]: ph for ph in report["phases"]}
@@ -425,29 +424,30 @@ class Layout:
     # -- journey grid -----------------------------------------------------------------------------
     def card_block(self, card: dict, inner: float, show_author: bool) -> Block:
         b = Block(inner)
-        b.add(card["title"], BOLD, self.title_size, INK, reserve=self.badge_width(card) + 2 if card.get("votes") else 0)
+        k = self.grid_scale
+        b.add(card["title"], BOLD, 7.6 * k, INK, reserve=self.badge_width(card) + 2 if card.get("votes") else 0)
         if card.get("statement"):
-            b.add(card["statement"], REGULAR, self.text_size, MUTED, space_before=1)
+            b.add(card["statement"], REGULAR, MIN_SIZE * k, MUTED, space_before=1)
         if card.get("channels"):
-            b.chips([abbreviation(ch) for ch in card["channels"]], space_before=1.5)
+            b.chips([abbreviation(ch) for ch in card["channels"]], MIN_SIZE * k, space_before=1.5)
         if show_author and card.get("author"):
             b.add(card["author"], ITALIC, MIN_SIZE, MUTED, space_before=1)
         return b
 
-    @staticmethod
-    def badge_width(card: dict) -> float:
-        return width(f"{card['votes']}", BOLD, 7.5) + 7
+    def badge_width(self, card: dict) -> float:
+        return width(f"{card['votes']}", BOLD, 7.5 * self.grid_scale) + 7 * self.grid_scale
 
     def vote_badge(self, p: Page, card: dict, right: float, top: float) -> None:
         """The card's votes as a dark orange pill in its top-right corner."""
+        k = self.grid_scale
         w = self.badge_width(card)
-        badge = p.rect(right - w, top - 10.5, w, 10, fill=VOTE, radius=5, kind="badge")
-        p.text(right - w / 2, top - 8.0, f"{card['votes']}", BOLD, 7.5, WHITE, box=badge, align="center")
+        badge = p.rect(right - w, top - 10.5 * k, w, 10 * k, fill=VOTE, radius=5 * k, kind="badge")
+        p.text(right - w / 2, top - 8.0 * k, f"{card['votes']}", BOLD, 7.5 * k, WHITE, box=badge, align="center")
 
     def _grid_metrics(self):
-        a4 = self.a4
-        return {"lane_w": 60.0 if a4 else 64.0, "gap": 2.0, "pad": 3.0, "card_gap": 3.0,
-                "min_col": 76.0 if a4 else 78.0, "min_card": 70.0 if a4 else 72.0}
+        a4, k = self.a4, self.grid_scale
+        return {"lane_w": (60.0 if a4 else 64.0) * k, "gap": 2.0, "pad": 3.0, "card_gap": 3.0,
+                "min_col": (76.0 if a4 else 78.0) * k, "min_card": (70.0 if a4 else 72.0) * k}
 
     def column_widths(self, chunk, lanes, cells, g) -> list[float]:
         """Every phase its minimum width; the width left over goes, one card column at a time, to
@@ -477,35 +477,24 @@ class Layout:
         if not phases or not lanes:
             self.heading(section, sub=_("This board has no phases or lanes yet."))
             return
-        g = self._grid_metrics()
-        avail_w = self.W - 2 * self.margin - g["lane_w"]
-        most = max(1, int((avail_w + g["gap"]) // (g["min_col"] + g["gap"])))
-        fewest = math.ceil(len(phases) / most)
         cells: dict[tuple, list] = {}
         for card in r["cards"]:
             cells.setdefault((card["phase_id"], card["lane_id"]), []).append(card)
-        # as few sheets as possible: try the fewest column groups, and a few more (wider columns
-        # hold cards side by side) when that saves sheets; a very large board takes the fewest
-        # (a card too tall for a sheet beside the other lanes takes wider columns, so more groups)
-        extra = 2 if len(r["cards"]) <= 400 else 0
-        best = None
-        for n_chunks in range(fewest, len(phases) + 1):
-            if best is not None and n_chunks > best[3] + extra:
-                break
-            size = math.ceil(len(phases) / n_chunks)
-            chunks = [phases[i:i + size] for i in range(0, len(phases), size)]
-            try:
-                sheets = [self._grid_sheets(chunk, lanes, cells, g) for chunk in chunks]
-            except ValueError:
-                continue
-            count = sum(len(sh) for sh in sheets)
-            if best is None or count < best[0]:
-                best = (count, chunks, sheets, n_chunks)
-            if count == len(chunks):
-                break
-        if best is None:
+        plan = self._plan_grid(phases, lanes, cells)
+        if plan is None:
             raise ValueError("a card is taller than a page")  # the text limits rule this out
-        _count, chunks, sheets, _n = best
+        # a grid with room to spare gets larger type, as long as it needs no more sheets
+        if len(r["cards"]) <= 400:
+            for scale in (1.6, 1.45, 1.3, 1.15):
+                self.grid_scale = scale
+                bigger = self._plan_grid(phases, lanes, cells)
+                if bigger is not None and bigger[0] <= plan[0]:
+                    plan = bigger
+                    break
+            else:
+                self.grid_scale = 1.0
+        _key, chunks, sheets, _n = plan
+        g = self._grid_metrics()
         first = True
         for chunk, chunk_sheets in zip(chunks, sheets):
             for n, sheet in enumerate(chunk_sheets):
@@ -521,13 +510,40 @@ class Layout:
                     self.new_page(title)
                 self._draw_sheet(sheet, chunk, lanes, g, cont=n > 0)
 
+    def _plan_grid(self, phases, lanes, cells):
+        """As few sheets as possible (then as few continued sheets): try the fewest groups of
+        phases, and a few more (wider columns hold cards side by side; a card too tall beside the
+        other lanes needs wider columns); a very large board takes the first that works."""
+        g = self._grid_metrics()
+        avail_w = self.W - 2 * self.margin - g["lane_w"]
+        most = max(1, int((avail_w + g["gap"]) // (g["min_col"] + g["gap"])))
+        fewest = math.ceil(len(phases) / most)
+        extra = 2 if len(self.report["cards"]) <= 400 else 0
+        best = None
+        for n_chunks in range(fewest, len(phases) + 1):
+            if best is not None and n_chunks > best[3] + extra:
+                break
+            size = math.ceil(len(phases) / n_chunks)
+            chunks = [phases[i:i + size] for i in range(0, len(phases), size)]
+            try:
+                sheets = [self._grid_sheets(chunk, lanes, cells, g) for chunk in chunks]
+            except ValueError:
+                continue
+            count = sum(len(sh) for sh in sheets)
+            key = (count, count - len(chunks))
+            if best is None or key < best[0]:
+                best = (key, chunks, sheets, n_chunks)
+            if count == len(chunks):
+                break
+        return best
+
     def _phase_heads(self, chunk, col_ws):
         blocks = [Block(w - 8).add(f"{self.phase_no[ph['id']]}  {ph['desired_name'] or ph['current_name'] or ''}",
-                                   BOLD, 7.6, WHITE) for ph, w in zip(chunk, col_ws)]
+                                   BOLD, 7.6 * self.grid_scale, WHITE) for ph, w in zip(chunk, col_ws)]
         return blocks, max(b.height for b in blocks) + 7
 
     def _lane_blocks(self, lanes, g):
-        return [Block(g["lane_w"] - 10).add(lane["name"], BOLD, 7.6, WHITE) for lane in lanes]
+        return [Block(g["lane_w"] - 10).add(lane["name"], BOLD, 7.6 * self.grid_scale, WHITE) for lane in lanes]
 
     def _legend(self, chunk, lanes, cells) -> Block:
         used: list[str] = []
@@ -549,15 +565,15 @@ class Layout:
         if lane["kind"] == "current":
             if not ph.get("current_name"):
                 return None
-            b = Block(inner).add(ph["current_name"], BOLD, 8.0, INK)
+            b = Block(inner).add(ph["current_name"], BOLD, 8.0 * self.grid_scale, INK)
         elif lane["kind"] == "desired":
             if not ph.get("desired_name") and not ph.get("statement"):
                 return None
             b = Block(inner)
             if ph.get("desired_name"):
-                b.add(ph["desired_name"], BOLD, 8.0, INK)
+                b.add(ph["desired_name"], BOLD, 8.0 * self.grid_scale, INK)
             if ph.get("statement") and not cont:
-                b.add(ph["statement"], ITALIC, 7.4, INK, space_before=1)
+                b.add(ph["statement"], ITALIC, 7.4 * self.grid_scale, INK, space_before=1)
         else:
             return None
         return b
@@ -660,7 +676,8 @@ class Layout:
         heads, head_h = self._phase_heads(chunk, col_ws)
         top = self.y
         corner = p.rect(m, top - head_h, g["lane_w"], head_h, fill=PAPER_TINT, kind="corner")
-        p.block(Block(g["lane_w"] - 8).add(self._("Phase"), BOLD, 7.6, MUTED), m + 4, top - 3.5, box=corner)
+        p.block(Block(g["lane_w"] - 8).add(self._("Phase"), BOLD, 7.6 * self.grid_scale, MUTED), m + 4, top - 3.5,
+                box=corner)
         for x, col_w, block, ph in zip(xs, col_ws, heads, chunk):
             hb = p.rect(x, top - head_h, col_w, head_h, fill=NAVY, kind="head", ref=ph["id"])
             p.block(block, x + 4, top - 3.5, box=hb)
