@@ -285,3 +285,21 @@ def test_long_dutch_words_break_at_syllables_with_a_hyphen():
         at += len(line) - 1
         cuts.append(at)
     assert set(cuts) <= set(HYPHENATOR.positions(word))
+
+
+def test_downloads_follow_the_interface_language(app, client, facilitator, make_session, tmp_path):
+    from conftest import login
+
+    # no db_session here: a test-wide app context would keep the first request's locale
+    sid, _code = make_session(facilitator, formula="toezicht", with_cards=True)
+    login(client)
+    nl = client.get(f"/s/{sid}/export.pdf")
+    en = client.get(f"/s/{sid}/export.pdf?lang=en")
+    assert "Pagina 1 van" in pdf_text(nl.data) and "Page 1 of" in pdf_text(en.data)
+    with pikepdf.open(io.BytesIO(en.data)) as pdf:
+        assert str(pdf.Root.Lang) == "en-GB"
+    assert client.get(f"/s/{sid}/export.csv?lang=en").data.decode("utf-8-sig").startswith("Card id;")
+    out = tmp_path / "r.pdf"
+    result = app.test_cli_runner().invoke(args=["export", "pdf", str(sid), "-o", str(out), "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert "Page 1 of" in pdf_text(out.read_bytes())
