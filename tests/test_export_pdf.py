@@ -21,7 +21,7 @@ EPS = 0.01
 
 def squash(text: str) -> str:
     """Text without white space and hyphens: a word broken at a hyphenation point still matches."""
-    return re.sub(r"[\s-]+", "", text or "")
+    return re.sub(r"[\s\u00ad-]+", "", text or "")
 
 
 def pdf_text(data: bytes) -> str:

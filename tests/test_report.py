@@ -278,7 +278,7 @@ def test_long_dutch_words_break_at_syllables_with_a_hyphen():
     word = "Dienstverleningspakket"
     lines = wrap(word, BOLD, 8.0, 50.0)
     assert len(lines) > 1
-    assert all(line.endswith("-") for line in lines[:-1])
+    assert all(line.endswith("\u00ad") for line in lines[:-1])  # a soft hyphen, drawn as a hyphen
     assert "".join(line[:-1] for line in lines[:-1]) + lines[-1] == word
     cuts, at = [], 0
     for line in lines[:-1]:
@@ -303,3 +303,41 @@ def test_downloads_follow_the_interface_language(app, client, facilitator, make_
     result = app.test_cli_runner().invoke(args=["export", "pdf", str(sid), "-o", str(out), "--lang", "en"])
     assert result.exit_code == 0, result.output
     assert "Page 1 of" in pdf_text(out.read_bytes())
+
+
+def test_tagged_pdf_reads_in_structure_order(db_session, formula_session, tmp_path):
+    """poppler reads the structure tree: headings, the grid as a table with header cells, cards as lists."""
+    import shutil
+    import subprocess
+
+    if not shutil.which("pdfinfo"):
+        pytest.skip("poppler-utils not installed")
+    ws = formula_session("ontwerp")
+    report = build_report(db_session, ws)
+    path = tmp_path / "r.pdf"
+    path.write_bytes(render_pdf(report))
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"Tagged:\s+yes", info)
+    tree = subprocess.run(["pdfinfo", "-struct-text", str(path)], capture_output=True, text=True,
+                          check=True).stdout
+    lines = [line.strip() for line in tree.splitlines()]
+    roles = {line.split(" ")[0] for line in lines if line and not line.startswith('"')}
+    assert {"Document", "Sect", "H1", "H2", "P", "Table", "TR", "TH", "TD", "L", "LI", "TOC", "TOCI"} <= roles
+    text = [line.strip('"') for line in lines if line.startswith('"')]
+    # reading order: the sections in the order of the report
+    order = [text.index(t) for t in ("Klantreis", "Innovaties op volgorde van stemmen", "Per fase: huidig en gewenst",
+                                     "Formuleplaat: Ontwerpformule", "Agenda")]
+    assert order == sorted(order)
+    # phases are the header cells of the grid, lanes the header cells of its rows
+    for n, ph in enumerate(report["phases"], 1):
+        i = lines.index(f'"{n} {ph["desired_name"] or ph["current_name"]}"')
+        assert lines[i - 1] == "TH"
+    for lane in report["lanes"]:
+        i = lines.index(f'"{lane["name"]}"')
+        assert lines[i - 1] == "TH"
+    # a card is a list item of its cell: its title and statement, read as one
+    card = next(c for c in report["cards"] if c["statement"] and len(c["title"]) < 14)
+    i = next(i for i, line in enumerate(lines) if line.startswith(f'"{card["title"]} '))
+    assert lines[i - 1].startswith("LI") and card["statement"].split()[0] in lines[i]
+    # running headers and footers are artifacts: not in the tree
+    assert not any(t.startswith("Pagina ") for t in text)

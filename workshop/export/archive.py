@@ -1,4 +1,6 @@
-"""Make the report archivable: PDF/A-2b, with its language and title for assistive technology.
+"""Make the report archivable and accessible: PDF/A-2b, its language and title, and (when the
+layout gives its structure) a tagged PDF whose structure tree holds headings, paragraphs,
+tables with header cells and lists in reading order.
 
 A Dutch municipality archives (and sometimes publishes) the report, so the file says which
 standard it follows (XMP ``pdfaid``), carries an sRGB output intent, its language (/Lang) and
@@ -24,9 +26,51 @@ def srgb_profile() -> bytes:
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 
-def make_archival(data: bytes, *, lang: str, title: str) -> bytes:
+def _add_structure(pdf: pikepdf.Pdf, document) -> None:
+    """The structure tree from the layout's ``Node`` tree; the marked-content ids are in the pages."""
+    pages = [page.obj for page in pdf.pages]
+    parents: dict[int, dict[int, pikepdf.Object]] = {}  # page index -> MCID -> its element
+    tree_root = pdf.make_indirect(Dictionary(Type=Name.StructTreeRoot))
+
+    def element(node, parent) -> pikepdf.Object | None:
+        elem = pdf.make_indirect(Dictionary(Type=Name.StructElem, S=Name("/" + node.role), P=parent))
+        kids = []
+        home = next((kid[0] for kid in node.kids if isinstance(kid, tuple)), None)
+        if home is not None:
+            elem.Pg = pages[home]  # marked content on this page is named by its number alone
+        for kid in node.kids:
+            if isinstance(kid, tuple):
+                index, mcid = kid
+                kids.append(mcid if index == home else Dictionary(Type=Name.MCR, Pg=pages[index], MCID=mcid))
+                parents.setdefault(index, {})[mcid] = elem
+            else:
+                child = element(kid, elem)
+                if child is not None:
+                    kids.append(child)
+        if not kids:
+            return None
+        elem.K = Array(kids)
+        return elem
+
+    top = element(document, tree_root)
+    tree_root.K = Array([top] if top is not None else [])
+    nums = []
+    for index, page in enumerate(pages):
+        page.StructParents = index
+        page.Tabs = Name.S
+        by_mcid = parents.get(index, {})
+        nums += [index, pdf.make_indirect(Array([by_mcid[m] for m in range(len(by_mcid))]))]
+    tree_root.ParentTree = pdf.make_indirect(Dictionary(Nums=Array(nums)))
+    tree_root.ParentTreeNextKey = len(pages)
+    pdf.Root.StructTreeRoot = tree_root
+    pdf.Root.MarkInfo = Dictionary(Marked=True)
+
+
+def make_archival(data: bytes, *, lang: str, title: str, structure=None) -> bytes:
     with pikepdf.open(io.BytesIO(data)) as pdf:
         root = pdf.Root
+        if structure is not None:
+            _add_structure(pdf, structure)
         root.Lang = pikepdf.String(lang)
         root.ViewerPreferences = Dictionary(DisplayDocTitle=True)
         root.PageMode = Name.UseOutlines

@@ -66,8 +66,12 @@ CHANNEL_ABBREVIATIONS = {
 rl_config.useA85 = 0
 
 MIN_SIZE = 7.0  # no text is printed smaller than this
+TAG_LIMIT = 500  # cards up to which the PDF is tagged by default (40 people × 12 cards)
 ASCENT, DESCENT = 0.93, 0.24  # of DejaVu Sans, per point of type size
 HYPHENATOR = pyphen.Pyphen(lang="nl_NL")  # the users' text is Dutch, whatever the labels' language
+# An inserted hyphen is the soft hyphen: DejaVu draws it as a hyphen, and text extraction and
+# screen readers know it is no part of the word ("Dienstverle-|ningspakket" reads as one word).
+SOFT_HYPHEN = "\u00ad"
 
 
 def duration(seconds: int) -> str:
@@ -91,8 +95,8 @@ def width(text: str, font: str, size: float) -> float:
 
 def _break_word(word: str, font: str, size: float, limit: float) -> list[str]:
     """A word wider than the column in pieces that fit: after a hyphen or slash it has, else at a
-    Dutch hyphenation point with a hyphen added; only a word with no such point that fits is cut
-    between letters, and then it gets a hyphen too (never an unmarked break)."""
+    Dutch hyphenation point with a (soft) hyphen added; only a word with no such point that fits is
+    cut between letters, and then it gets a hyphen too (never an unmarked break)."""
     pieces: list[str] = []
     rest = word
     while width(rest, font, size) > limit and len(rest) > 1:
@@ -103,20 +107,20 @@ def _break_word(word: str, font: str, size: float, limit: float) -> list[str]:
                 break
         hyphen_cut = 0
         for n in reversed(HYPHENATOR.positions(rest)):
-            if width(rest[:n] + "-", font, size) <= limit:
+            if width(rest[:n] + SOFT_HYPHEN, font, size) <= limit:
                 hyphen_cut = n
                 break
         if hyphen_cut > cut:
-            pieces.append(rest[:hyphen_cut] + "-")
+            pieces.append(rest[:hyphen_cut] + SOFT_HYPHEN)
             rest = rest[hyphen_cut:]
         elif cut:
             pieces.append(rest[:cut])
             rest = rest[cut:]
         else:
             n = 1
-            while n < len(rest) - 1 and width(rest[:n + 1] + "-", font, size) <= limit:
+            while n < len(rest) - 1 and width(rest[:n + 1] + SOFT_HYPHEN, font, size) <= limit:
                 n += 1
-            pieces.append(rest[:n] + "-")
+            pieces.append(rest[:n] + SOFT_HYPHEN)
             rest = rest[n:]
     pieces.append(rest)
     return pieces
@@ -144,7 +148,8 @@ def _wrap(text: str, font: str, size: float, limit: float, first_limit: float | 
             if not line and w > room():
                 parts = _break_word(word, font, size, room())
                 lines.append(parts[0])
-                rest = "".join(parts[1:])
+                # the rest of the word, without the hyphens inserted for the narrower first line
+                rest = "".join(part.removesuffix(SOFT_HYPHEN) for part in parts[1:])
                 if rest:
                     parts = _break_word(rest, font, size, limit)
                     lines.extend(parts[:-1])
@@ -173,20 +178,37 @@ def wrap(text: str, font: str, size: float, limit: float, first_limit: float | N
                       None if first_limit is None else round(first_limit, 2)))
 
 
+INHERIT = object()  # Page.text: the text belongs to the page's current structure element
+ARTIFACT = object()  # _paint: a run of text that is no content (running headers, footers)
+
+
+class Node:
+    """An element of the PDF's structure tree (tagged PDF): a role, its kids in reading order
+    (elements, or (page index, marked-content id) pairs filled in while painting)."""
+
+    __slots__ = ("role", "kids", "alt")
+
+    def __init__(self, role: str, parent: "Node | None" = None, *, first: bool = False):
+        self.role, self.kids, self.alt = role, [], None
+        if parent is not None:
+            parent.kids.insert(0, self) if first else parent.kids.append(self)
+
+
 class Block:
     """Wrapped pieces of text (and rows of chips) stacked in a column of a fixed width."""
 
     def __init__(self, inner_width: float):
         self.inner_width = inner_width
-        # text lines: (text, font, size, colour, lead, dx); chip rows: ("", None, size, chips, lead, 0)
+        # text lines: (text, font, size, colour, lead, dx, tag); chip rows: ("", None, size, chips, lead, 0, tag)
         self.lines: list[tuple] = []
         self.bullets: list[tuple[int, str]] = []  # (line index, bullet character)
         self.height = 0.0
 
     def add(self, text: str, font: str = REGULAR, size: float = 8.0, colour=INK, *, lead: float | None = None,
             space_before: float = 0.0, indent: float = 0.0, bullet: str | None = None,
-            reserve: float = 0.0) -> "Block":
-        """``reserve``: room kept free at the right of the block's first line (for a badge)."""
+            reserve: float = 0.0, tag: Node | None = None) -> "Block":
+        """``reserve``: room kept free at the right of the block's first line (for a badge);
+        ``tag``: the structure element of these lines (else the page's current one)."""
         lead = lead or size * 1.2
         limit = self.inner_width - indent
         lines = wrap(text, font, size, limit, first_limit=limit - reserve if reserve and not self.lines else None)
@@ -194,7 +216,7 @@ class Block:
             return self
         self.height += space_before
         for n, line in enumerate(lines):
-            self.lines.append((line, font, size, colour, lead + (space_before if n == 0 else 0), indent))
+            self.lines.append((line, font, size, colour, lead + (space_before if n == 0 else 0), indent, tag))
             self.height += lead
         if bullet:
             self.bullets.append((len(self.lines) - len(lines), bullet))
@@ -214,7 +236,7 @@ class Block:
             x += w + gap
         for n, row in enumerate(rows):
             if row:
-                self.lines.append(("", None, size, row, lead + (space_before if n == 0 else 0), 0.0))
+                self.lines.append(("", None, size, row, lead + (space_before if n == 0 else 0), 0.0, None))
                 self.height += lead + (space_before if n == 0 else 0)
         return self
 
@@ -227,6 +249,8 @@ class Page:
         self.section = section
         self.items: list[dict] = []
         self.outline: str | None = None  # an outline (bookmark) entry starts here
+        self.tag: Node | None = None  # the structure element new text belongs to (None: an artifact)
+        self.heading: Node | None = None  # the running header's section title is this page's heading
 
     def rect(self, x, y, w, h, *, fill=None, stroke=None, line_width=0.6, radius=0.0, kind="box", ref=None):
         item = {"op": "rect", "x": x, "y": y, "w": w, "h": h, "fill": fill, "stroke": stroke,
@@ -234,20 +258,21 @@ class Page:
         self.items.append(item)
         return item
 
-    def text(self, x, y, text, font, size, colour, *, box=None, align="left"):
+    def text(self, x, y, text, font, size, colour, *, box=None, align="left", tag=INHERIT):
+        """``tag``: the structure element of this text; by default the page's current one; None: an artifact."""
         w = width(text, font, size)
         if align == "right":
             x -= w
         elif align == "center":
             x -= w / 2
         self.items.append({"op": "text", "x": x, "y": y, "w": w, "size": size, "text": text, "font": font,
-                           "colour": colour, "box": box})
+                           "colour": colour, "box": box, "tag": self.tag if tag is INHERIT else tag})
 
     def block(self, block: Block, x: float, top: float, *, box=None) -> float:
         """Draw a measured block with its top-left at (x, top); returns the y below it."""
         y = top
         bullets = dict(block.bullets)
-        for n, (text, font, size, colour, lead, dx) in enumerate(block.lines):
+        for n, (text, font, size, colour, lead, dx, tag) in enumerate(block.lines):
             y -= lead
             if font is None:  # a row of chips
                 h = size * 1.35
@@ -255,13 +280,14 @@ class Page:
                 for cx, name, w in colour:
                     chip = self.rect(x + cx, base, w, h, fill=CHIP, radius=1.5, kind="chip")
                     self.text(x + cx + 2.2, base + (h - (ASCENT - DESCENT) * size) * 0.5 - 0.2, name, BOLD, size,
-                              INK, box=chip)
+                              INK, box=chip, tag=INHERIT if tag is None else tag)
                 continue
             # DejaVu glyphs reach 0.93 em above and 0.24 em below the baseline: centre that in the line
             baseline = y + (lead - (ASCENT + DESCENT) * size) * 0.5 + DESCENT * size
+            tag = INHERIT if tag is None else tag
             if n in bullets:
-                self.text(x + dx - 7, baseline, bullets[n], font, size, colour, box=box)
-            self.text(x + dx, baseline, text, font, size, colour, box=box)
+                self.text(x + dx - 7, baseline, bullets[n], font, size, colour, box=box, tag=tag)
+            self.text(x + dx, baseline, text, font, size, colour, box=box, tag=tag)
         return y
 
 
@@ -279,6 +305,9 @@ class Layout:
         self.page: Page | None = None
         self.y = self.body_top
         self.sections: list[tuple[str, int]] = []  # (title, index of its first page)
+        self.doc = Node("Document")  # the structure tree, in reading order
+        self.sect: Node = self.doc
+        self.current: Node | None = None
         # grid type sizes: nothing below MIN_SIZE
         self.grid_scale = 1.0  # larger type on a grid that has room for it (see journey)
         self.phase_no = {ph["id"]: n for n, ph in enumerate(report["phases"], 1)}
@@ -288,11 +317,22 @@ class Layout:
     # pages and the flow cursor
     def new_page(self, section: str) -> Page:
         self.page = Page(section)
+        self.page.tag = self.current
         self.pages.append(self.page)
         self.y = self.body_top
         return self.page
 
+    def tag(self, role: str, parent: Node | None = None) -> Node:
+        """A new structure element (under ``parent``, else the section) that new text belongs to."""
+        node = Node(role, parent or self.sect)
+        self.current = node
+        if self.page is not None:
+            self.page.tag = node
+        return node
+
     def start_section(self, title: str) -> Page:
+        self.sect = Node("Sect", self.doc)
+        self.current = None
         page = self.new_page(title)
         page.outline = title
         self.sections.append((title, len(self.pages) - 1))
@@ -305,12 +345,12 @@ class Layout:
         if self.page is None or self.y - height < self.body_bottom:
             self.new_page(self.continued(section))
 
-    def heading(self, text: str, *, sub: str = "") -> None:
+    def heading(self, text: str, *, sub: str = "", level: int = 1) -> None:
         p = self.page
-        p.text(self.margin, self.y - 18, text, BOLD, 16, NAVY)
+        p.text(self.margin, self.y - 18, text, BOLD, 16, NAVY, tag=self.tag(f"H{level}"))
         self.y -= 24
         if sub:
-            b = Block(self.W - 2 * self.margin).add(sub, REGULAR, 9, MUTED)
+            b = Block(self.W - 2 * self.margin).add(sub, REGULAR, 9, MUTED, tag=self.tag("P"))
             self.y = p.block(b, self.margin, self.y)
         self.y -= 10
 
@@ -326,26 +366,37 @@ class Layout:
         s = r["session"]
         p = Page(_("Report"))
         p.outline = _("Cover and summary")
+        sect = Node("Sect", self.doc, first=True)  # laid out last, read first
+
+        def tag(role: str, parent: Node | None = None) -> Node:
+            p.tag = Node(role, parent or sect)
+            return p.tag
+
         m, W = self.margin, self.W
         top = self.body_top
         x = m + 30
         inner = W - 2 * m - 60
         p.text(x, top - 34, _("PRESSURE COOKER REPORT · CUSTOMER JOURNEY AND SERVICE INNOVATIONS"), BOLD, 10,
-               COVER_ACCENT)
+               COVER_ACCENT, tag=tag("P"))
+        tag("H1")
         big = 30 if not self.a4 else 22
         y = p.block(Block(inner).add(s["title"] or _("Session"), BOLD, big, WHITE, lead=big * 1.18), x, top - 44)
         sub = " · ".join(t for t in (s["municipality"], s["product"], _.date(s.get("session_date") or
                                                                             s.get("created_at"))) if t)
         if sub:
+            tag("P")
             y = p.block(Block(inner).add(sub, REGULAR, 14 if not self.a4 else 12, WHITE), x, y - 4)
         formula = r.get("formula")
         if formula:
             y -= 10
+            tag("P")
             y = p.block(Block(inner).add(formula["name"], BOLD, 13, COVER_ACCENT), x, y)
             if formula.get("tagline"):
                 y = p.block(Block(inner).add(f"“{formula['tagline']}”", ITALIC, 12, WHITE), x, y - 2)
             cx, cy = x, y - 22
+            values = tag("L")
             for value in formula.get("core_values") or []:
+                tag("LI", values)
                 w = width(value, BOLD, 10) + 20
                 if cx + w > x + inner:
                     break
@@ -356,6 +407,7 @@ class Layout:
         rounds = r.get("vote_rounds") or []
         cast = sum(v["votes_cast"] for v in rounds)
         summary = summary_line(r, _)
+        tag("P")
         y = p.block(Block(inner).add(summary, REGULAR, 12 if not self.a4 else 10.5, WHITE), x, y - 12)
         band_h = top - y + 22
         p.items.insert(0, {"op": "rect", "x": m, "y": top - band_h, "w": W - 2 * m, "h": band_h, "fill": NAVY,
@@ -380,25 +432,34 @@ class Layout:
         if formula:
             facts.insert(2, (_("Customer role"), formula.get("customer_role") or "—"))
         size = 10.5 if not self.a4 else 9.5
+        tag("H2")
         self._cover_heading(p, xs[0], y0, _("Facts"))
         yy = y0 - 20
         label_w = col_w * 0.42
+        table = tag("Table")
         for label, value in facts:
-            b = Block(col_w - label_w).add(value, REGULAR, size, INK)
-            p.text(xs[0], yy - size, label, BOLD, size, MUTED)
+            row = Node("TR", table)
+            b = Block(col_w - label_w).add(value, REGULAR, size, INK, tag=Node("TD", row))
+            p.text(xs[0], yy - size, label, BOLD, size, MUTED, tag=Node("TH", row, first=True))
             yy = min(p.block(b, xs[0] + label_w, yy), yy - size * 1.3) - 3
         yy -= 6
-        p.text(xs[0], yy - size, _("Cards per lane"), BOLD, size, MUTED)
+        row = Node("TR", table)
+        p.text(xs[0], yy - size, _("Cards per lane"), BOLD, size, MUTED, tag=Node("TH", row))
+        tag("TD", row)
         for lane in r["lanes"]:
             b = Block(col_w - label_w).add(f"{lane['name']}: {lane_counts.get(lane['id'], 0)}", REGULAR, size, INK)
             yy = p.block(b, xs[0] + label_w, yy) - 1
         # top innovations
+        tag("H2")
         self._cover_heading(p, xs[1], y0, _("Top innovations by votes"))
         top_cards = top_innovations(r)[:8]
         yy = y0 - 20
         if not top_cards:
+            tag("P")
             p.block(Block(col_w).add(_("No votes were cast."), ITALIC, size, MUTED), xs[1], yy)
+        ranking = tag("L") if top_cards else None
         for rank, c in top_cards:
+            tag("LI", ranking)
             votes = str(c["votes"])
             b = Block(col_w - 24).add(c["title"], BOLD, size, INK, reserve=width(votes, BOLD, size - 1) + 6)
             b.add(self.phase_label(c["phase_id"]), REGULAR, size - 1.5, MUTED)
@@ -408,13 +469,17 @@ class Layout:
             p.text(xs[1] + col_w, yy - size - 1, votes, BOLD, size - 1, VOTE, align="right")
             yy = p.block(b, xs[1] + 24, yy) - 6
         # contents
+        tag("H2")
         self._cover_heading(p, xs[2], y0, _("Contents"))
         yy = y0 - 20
+        contents = tag("TOC")
         for title, index in self.sections:
+            tag("TOCI", contents)
             number = str(index + 2)  # the cover is page 1 and comes before them all
             b = Block(col_w - 40).add(title, REGULAR, size, INK)
+            below = p.block(b, xs[2], yy) - 4
             p.text(xs[2] + col_w, yy - size - 1, number, BOLD, size, INK, align="right")
-            yy = p.block(b, xs[2], yy) - 4
+            yy = below
         return p
 
     def _cover_heading(self, p: Page, x: float, y: float, text: str) -> None:
@@ -474,6 +539,7 @@ class Layout:
         phases, lanes = r["phases"], r["lanes"]
         section = _("Customer journey")
         self.start_section(section)
+        self.page.heading = Node("H1", self.sect)  # the grid's sheets have no heading but the running one
         if not phases or not lanes:
             self.heading(section, sub=_("This board has no phases or lanes yet."))
             return
@@ -675,11 +741,17 @@ class Layout:
         xs = [m + g["lane_w"] + g["gap"] + sum(col_ws[:i]) + i * g["gap"] for i in range(len(chunk))]
         heads, head_h = self._phase_heads(chunk, col_ws)
         top = self.y
+        # the grid is a table for assistive technology: a header row of phases, a row per lane
+        # whose header cell is the lane's name, and the cards of a cell as a list
+        table = Node("Table", self.sect)
+        head_row = Node("TR", table)
         corner = p.rect(m, top - head_h, g["lane_w"], head_h, fill=PAPER_TINT, kind="corner")
+        p.tag = Node("TH", head_row)
         p.block(Block(g["lane_w"] - 8).add(self._("Phase"), BOLD, 7.6 * self.grid_scale, MUTED), m + 4, top - 3.5,
                 box=corner)
         for x, col_w, block, ph in zip(xs, col_ws, heads, chunk):
             hb = p.rect(x, top - head_h, col_w, head_h, fill=NAVY, kind="head", ref=ph["id"])
+            p.tag = Node("TH", head_row)
             p.block(block, x + 4, top - 3.5, box=hb)
         y = top - head_h - g["gap"]
         pad = g["pad"]
@@ -687,12 +759,18 @@ class Layout:
             fill, tint = (HexColor(c) for c in LANE_COLOURS.get(lane["kind"], LANE_COLOURS["custom"]))
             h = row["height"]
             lb = p.rect(m, y - h, g["lane_w"], h, fill=fill, kind="lane", ref=lane["id"])
+            tr = Node("TR", table)
+            p.tag = Node("TH", tr)
             p.block(lane_block, m + 5, y - 4, box=lb)
             for x, col_w, cell in zip(xs, col_ws, row["cells"]):
                 cb = p.rect(x, y - h, col_w, h, fill=tint, kind="cell")
+                td = Node("TD", tr)
                 if cell["head"] is not None:
+                    p.tag = Node("P", td)
                     p.block(cell["head"], x + pad + 1, y - pad, box=cb)
+                cards = Node("L", td) if cell["cards"] else None
                 for card, block, col, offset, ch, card_w in cell["cards"]:
+                    p.tag = Node("LI", cards)
                     cx = x + pad + col * (card_w + g["card_gap"])
                     cy = y - pad - offset
                     box = p.rect(cx, cy - ch, card_w, ch, fill=WHITE, stroke=RULE, line_width=0.4, radius=1.5,
@@ -702,6 +780,7 @@ class Layout:
                     if card.get("votes"):
                         self.vote_badge(p, card, cx + card_w - 2, cy - 2)
             y -= h + g["gap"]
+        p.tag = Node("P", self.sect)
         legend = self._legend(chunk, lanes, cells)
         if legend.lines:
             p.block(legend, m, self.body_bottom + legend.height + 2)
@@ -713,17 +792,24 @@ class Layout:
         """Rows of measured cells; the header row repeats on every page the table runs onto."""
         m = self.margin
         widths = [w * (self.W - 2 * m) / sum(w for _, w in columns) for _, w in columns]
+        table = Node("Table", self.sect)
+        first_header = [True]
 
         def header():
             p = self.page
             hb = p.rect(m, self.y - 18, self.W - 2 * m, 18, fill=accent, kind="thead")
+            tr = Node("TR", table) if first_header[0] else None
             x = m
             for (label, _), w in zip(columns, widths):
-                p.text(x + 6, self.y - 12.5, label, BOLD, 8.5, WHITE, box=hb)
+                # a header row repeated on a next page is an artifact, read once
+                p.text(x + 6, self.y - 12.5, label, BOLD, 8.5, WHITE, box=hb, tag=Node("TH", tr) if tr else None)
                 x += w
+            first_header[0] = False
             self.y -= 18
 
         self.ensure(60, section)
+        self.current = None
+        self.page.tag = None
         header()
         for n, row in enumerate(rows):
             h = max(b.height for b in row) + 10
@@ -732,10 +818,13 @@ class Layout:
                 header()
             p = self.page
             box = p.rect(m, self.y - h, self.W - 2 * m, h, fill=PAPER_TINT if n % 2 else WHITE, kind="row")
+            tr = Node("TR", table)
             x = m
             for block, w in zip(row, widths):
+                p.tag = Node("TD", tr)
                 p.block(block, x + 6, self.y - 5, box=box)
                 x += w
+            p.tag = None
             self.y -= h
         self.y -= 14
 
@@ -744,7 +833,7 @@ class Layout:
         return [w * (self.W - 2 * self.margin) / total - 12 for _, w in columns]
 
     def text_line(self, text: str, font=REGULAR, size=9.5, colour=INK, section: str = "") -> None:
-        b = Block(self.W - 2 * self.margin).add(text, font, size, colour)
+        b = Block(self.W - 2 * self.margin).add(text, font, size, colour, tag=self.tag("P"))
         self.ensure(b.height + 4, section)
         self.y = self.page.block(b, self.margin, self.y) - 4
 
@@ -770,7 +859,7 @@ class Layout:
                      Block(ws[6]).add(_.date(v["closed_at"]) if v["status"] == "closed" else _("revealed, still open"),
                                       REGULAR, 8.6, INK)]
                     for v in rounds]
-            self.page.text(self.margin, self.y - 10, _("Vote rounds"), BOLD, 11, NAVY)
+            self.page.text(self.margin, self.y - 10, _("Vote rounds"), BOLD, 11, NAVY, tag=self.tag("H2"))
             self.y -= 16
             self.table(section, columns, rows)
         voted = ranked(r["cards"])
@@ -778,7 +867,7 @@ class Layout:
             self.text_line(_("No votes were cast."), ITALIC, 10, MUTED, section)
             return
         self.ensure(60, section)
-        self.page.text(self.margin, self.y - 10, _("Ranking"), BOLD, 11, NAVY)
+        self.page.text(self.margin, self.y - 10, _("Ranking"), BOLD, 11, NAVY, tag=self.tag("H2"))
         self.y -= 16
         several = len(rounds) > 1
         columns = [(_("Rank"), 4), (_("Card"), 34), (_("Lane"), 13), (_("Phase"), 14), (_("Channels"), 12)]
@@ -863,8 +952,10 @@ class Layout:
         right_w = W - m - right_x
         y = self.y
         if formula.get("description"):
+            self.tag("P")
             y = self.page.block(Block(left_w).add(formula["description"], REGULAR, 9.5, INK), m, y) - 6
         if tagline:
+            self.tag("P")
             y = self.page.block(Block(left_w).add(f"“{tagline}”", ITALIC, 11, NAVY), m, y) - 4
         ry = self.y
         for label, value in ((_("Core values"), ", ".join(formula.get("core_values") or [])),
@@ -872,7 +963,8 @@ class Layout:
                              (_("Personas"), " · ".join(personas))):
             if not value:
                 continue
-            self.page.text(right_x, ry - 9, label.upper(), BOLD, 8, MUTED)
+            self.page.text(right_x, ry - 9, label.upper(), BOLD, 8, MUTED, tag=self.tag("H2"))
+            self.tag("P")
             ry = self.page.block(Block(right_w).add(value, BOLD if label != _("Personas") else REGULAR, 9.5, INK),
                                  right_x, ry - 12) - 6
         self.y = min(y, ry) - 6
@@ -887,7 +979,7 @@ class Layout:
         for i, (label, groups) in enumerate(sides):
             x = m + i * (side_w + gap)
             band = self.page.rect(x, top - 20, side_w, 20, fill=NAVY, kind="band")
-            self.page.text(x + 8, top - 14, label, BOLD, 10.5, WHITE, box=band)
+            self.page.text(x + 8, top - 14, label, BOLD, 10.5, WHITE, box=band, tag=self.tag("H2"))
             bottoms.append(self._plate_side(groups, x, top - 26, side_w))
         self.y = min(bottoms) - 8
 
@@ -899,14 +991,16 @@ class Layout:
         boxes = []
         for n, (heading, items) in enumerate(groups.items()):
             b = Block(col_w - 14)
+            head = Node("H3", self.sect)
+            group = Node("L" if items else "P", self.sect)
             for t in items:
-                b.add(t, REGULAR, 8.4, INK, indent=8, bullet="•", space_before=1)
+                b.add(t, REGULAR, 8.4, INK, indent=8, bullet="•", space_before=1, tag=Node("LI", group))
             if not items:
-                b.add(_("Nothing agreed yet."), ITALIC, 8.2, MUTED)
-            boxes.append((heading, HexColor(PLATE_COLOURS[n % len(PLATE_COLOURS)]), b))
+                b.add(_("Nothing agreed yet."), ITALIC, 8.2, MUTED, tag=group)
+            boxes.append((heading, HexColor(PLATE_COLOURS[n % len(PLATE_COLOURS)]), b, head))
         ys = [top, top]
         lowest = top
-        for heading, colour, b in boxes:
+        for heading, colour, b, head in boxes:
             col = 0 if ys[0] >= ys[1] else 1
             h = b.height + 26
             if ys[col] - h < self.body_bottom:
@@ -919,7 +1013,7 @@ class Layout:
             y = ys[col]
             self.page.rect(cx, y - h, col_w, h, fill=WHITE, stroke=RULE, line_width=0.5, kind="platebox")
             hb = self.page.rect(cx, y - 17, col_w, 17, fill=colour, kind="colhead")
-            self.page.text(cx + 7, y - 12, heading, BOLD, 9.5, WHITE, box=hb)
+            self.page.text(cx + 7, y - 12, heading, BOLD, 9.5, WHITE, box=hb, tag=head)
             self.page.block(b, cx + 7, y - 21)
             ys[col] = y - h - gap
             lowest = min(lowest, ys[col])
@@ -941,7 +1035,8 @@ class Layout:
                     for n, a in enumerate(r["agenda"], 1)]
             self.table(section, columns, rows)
             total = sum(a["duration_seconds"] for a in r["agenda"])
-            self.page.text(self.margin, self.y, _("Total: %(time)s", time=duration(total)), BOLD, 9, MUTED)
+            self.page.text(self.margin, self.y, _("Total: %(time)s", time=duration(total)), BOLD, 9, MUTED,
+                           tag=self.tag("P"))
             self.y -= 24
         else:
             self.text_line(_("No agenda was recorded."), ITALIC, 9, MUTED, section)
@@ -965,12 +1060,14 @@ class Layout:
         per = math.ceil(len(names) / ncol)
         top = self.y
         lowest = top
+        people = self.tag("L")
         for i in range(ncol):
             y = top
             for nm in names[i * per:(i + 1) * per]:
                 if y - 12 < self.body_bottom:
                     break
-                y = self.page.block(Block(w - 12).add(nm, REGULAR, 9, INK), self.margin + i * w, y)
+                y = self.page.block(Block(w - 12).add(nm, REGULAR, 9, INK, tag=Node("LI", people)),
+                                    self.margin + i * w, y)
             lowest = min(lowest, y)
         shown = sum(1 for i in range(ncol) for _n in names[i * per:(i + 1) * per])
         self.y = lowest - 6
@@ -1015,7 +1112,8 @@ def _chrome(layout: Layout, page: Page, number: int, total: int) -> None:
     s = r["session"]
     day = _.date(s.get("session_date") or s.get("created_at")) or _.date(r.get("generated_at"))
     top = layout.H - m
-    page.text(m, top - 12, page.section, BOLD, 10, NAVY)
+    page.tag = None  # running headers and footers are pagination artifacts, not content
+    page.text(m, top - 12, page.section, BOLD, 10, NAVY, tag=page.heading)
     right = s["title"] + (f" · {s['municipality']}" if s.get("municipality") else "")
     if width(right, REGULAR, 8.5) > W / 2:
         right = wrap(right, REGULAR, 8.5, W / 2 - 12)[0] + " …"
@@ -1027,11 +1125,17 @@ def _chrome(layout: Layout, page: Page, number: int, total: int) -> None:
     page.text(W - m, m + 2, _("Page %(n)s of %(total)s", n=number, total=total), REGULAR, 7.5, MUTED, align="right")
 
 
-def _paint(canvas: Canvas, page: Page) -> None:
+def _paint(canvas: Canvas, page: Page, index: int, tagged: bool = True) -> None:
     """Rectangles straight on the canvas; text lines through one text object per run of
-    consecutive lines (drawString would build a text object for every line: 3× slower)."""
-    text = None
+    consecutive lines (drawString would build a text object for every line: 3× slower).
+
+    Tagged PDF: every line of text is a marked-content sequence whose id (MCID) joins its
+    structure element (``Node.kids``); boxes, rules and running headers are artifacts."""
+    text = open_node = None
+    previous = ""
     font = colour = None
+    mcid = 0
+    code = canvas._code  # ReportLab's page stream: marked-content operators go in as they are
     for item in page.items:
         if item["op"] == "text":
             if text is None:
@@ -1043,16 +1147,35 @@ def _paint(canvas: Canvas, page: Page) -> None:
             if item["colour"] is not colour:
                 colour = item["colour"]
                 text.setFillColor(colour)
+            node = item["tag"] if item["tag"] is not None else ARTIFACT
+            if tagged and node is not open_node:  # consecutive lines of one element share a sequence
+                if open_node is not None:
+                    text._code.append("EMC")
+                if node is ARTIFACT:
+                    text._code.append("/Artifact BMC")
+                else:
+                    text._code.append(f"/{node.role} <</MCID {mcid}>> BDC")
+                    node.kids.append((index, mcid))
+                    mcid += 1
+                open_node = node
+            elif tagged and node is not ARTIFACT and not previous.endswith(("-", SOFT_HYPHEN, "/")):
+                text.textOut(" ")  # the next line of the same element: a word space for text extraction
             text.setTextOrigin(item["x"], item["y"])
             text.textOut(item["text"])
+            previous = item["text"]
             continue
         if text is not None:
+            if open_node is not None:
+                text._code.append("EMC")  # a sequence never crosses the end of a text object
+            open_node = None
             canvas.drawText(text)
             text = None
         if item["op"] == "rect":
             fill, stroke = item["fill"], item["stroke"]
             if fill is None and stroke is None:
                 continue
+            if tagged:
+                code.append("/Artifact BMC")
             if fill is not None:
                 canvas.setFillColor(fill)
             if stroke is not None:
@@ -1064,7 +1187,11 @@ def _paint(canvas: Canvas, page: Page) -> None:
             else:
                 canvas.rect(item["x"], item["y"], item["w"], item["h"], stroke=int(stroke is not None),
                             fill=int(fill is not None))
+            if tagged:
+                code.append("EMC")
     if text is not None:
+        if open_node is not None:
+            text._code.append("EMC")
         canvas.drawText(text)
 
 
@@ -1090,14 +1217,19 @@ def geometry(page: Page, size: tuple[float, float]) -> dict:
 
 
 def render_pdf(report: dict, *, pagesize: str = "A3", labels: Labels | None = None, lang: str = "nl",
-               trace: list | None = None, archival: bool = True) -> bytes:
+               trace: list | None = None, archival: bool = True, tagged: bool | None = None) -> bytes:
     """The report as PDF bytes in ``labels`` (or the catalogue's ``lang``; Dutch by default).
+
+    ``tagged``: with a structure tree (tagged PDF); by default up to ``TAG_LIMIT`` cards, since
+    the tree doubles the time of a report far larger than a session makes.
 
     ``trace`` (a list) receives each page's geometry; ``archival`` makes the file PDF/A-2b.
     """
     from .archive import make_archival
 
     labels = labels or labels_for(lang)
+    if tagged is None:
+        tagged = len(report["cards"]) <= TAG_LIMIT
     register_fonts()
     layout = Layout(report, pagesize, labels)
     pages = layout.build()
@@ -1118,14 +1250,16 @@ def render_pdf(report: dict, *, pagesize: str = "A3", labels: Labels | None = No
             key = f"s{n}"
             canvas.bookmarkPage(key)
             canvas.addOutlineEntry(page.outline, key, level=0)
-        _paint(canvas, page)
+        _paint(canvas, page, n, tagged)
         canvas.showPage()
         if trace is not None:
             trace.append(geometry(page, (layout.W, layout.H)))
     canvas.showOutline()
     canvas.save()
     data = buf.getvalue()
-    return make_archival(data, lang=labels.tag, title=title) if archival else data
+    if not archival:
+        return data
+    return make_archival(data, lang=labels.tag, title=title, structure=layout.doc if tagged else None)
 
 
 def summary_line(report: dict, labels: Labels) -> str:
