@@ -549,8 +549,9 @@ class Layout:
         plan = self._plan_grid(phases, lanes, cells)
         if plan is None:
             raise ValueError("a card is taller than a page")  # the text limits rule this out
-        # a grid with room to spare gets larger type, as long as it needs no more sheets
-        if len(r["cards"]) <= 400:
+        # a grid with room to spare gets larger type, as long as it needs no more sheets (a grid
+        # that already runs over has no room to spare: no need to try)
+        if len(r["cards"]) <= 400 and plan[0][1] == 0:
             for scale in (1.6, 1.45, 1.3, 1.15):
                 self.grid_scale = scale
                 bigger = self._plan_grid(phases, lanes, cells)
