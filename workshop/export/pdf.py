@@ -995,7 +995,8 @@ class Layout:
             head = Node("H3", self.sect)
             group = Node("L" if items else "P", self.sect)
             for t in items:
-                b.add(t, REGULAR, 8.4, INK, indent=8, bullet="•", space_before=1, tag=Node("LI", group))
+                b.add(t, REGULAR, 8.4 if self.a4 else 9.0, INK, indent=8, bullet="•", space_before=1,
+                      tag=Node("LI", group))
             if not items:
                 b.add(_("Nothing agreed yet."), ITALIC, 8.2, MUTED, tag=group)
             boxes.append((heading, HexColor(PLATE_COLOURS[n % len(PLATE_COLOURS)]), b, head))
