@@ -863,6 +863,13 @@ class Layout:
             self.page.text(self.margin, self.y - 10, _("Vote rounds"), BOLD, 11, NAVY, tag=self.tag("H2"))
             self.y -= 16
             self.table(section, columns, rows)
+            lanes_voted = [v["lane_id"] for v in rounds]
+            if len(set(lanes_voted)) < len(lanes_voted):  # a lane voted on twice
+                self.y += 8
+                self.text_line(_("A later round on the same lane replaces the earlier result: a card's votes are "
+                                 "those of the last round on its lane, as the board shows them."), ITALIC, 8.5,
+                               MUTED, section)
+                self.y -= 8
         voted = ranked(r["cards"])
         if not voted:
             self.text_line(_("No votes were cast."), ITALIC, 10, MUTED, section)
@@ -909,7 +916,8 @@ class Layout:
         by_phase: dict[int, list] = {}
         for c in r["cards"]:
             by_phase.setdefault(c["phase_id"], []).append(c)
-        columns = [(_("Phase"), 4), (_("Today"), 18), (_("Desired"), 28), (_("Cards"), 18), (_("Most votes (votes)"), 28)]
+        columns = [(_("Phase"), 4), (_("Today"), 18), (_("Desired"), 28), (_("Cards"), 18),
+                   (_("Most votes (votes)"), 28)]
         ws = self.widths(columns)
         rows = []
         for n, ph in enumerate(r["phases"], 1):
