@@ -547,35 +547,41 @@ class Layout:
         for card in r["cards"]:
             cells.setdefault((card["phase_id"], card["lane_id"]), []).append(card)
         plan = self._plan_grid(phases, lanes, cells)
-        if plan is None:
+        groups = [(lanes, plan)]
+        # a board whose lanes alone overfill a sheet (up to 12 lanes with long names beside long
+        # statements) cannot show every lane on every sheet: then each sheet shows a group of lanes
+        while any(p is None for _g, p in groups) and max(len(g) for g, _p in groups) > 1:
+            halves = [half for g, _p in groups for half in (g[:(len(g) + 1) // 2], g[(len(g) + 1) // 2:]) if half]
+            groups = [(g, self._plan_grid(phases, g, cells)) for g in halves]
+        if any(p is None for _g, p in groups):
             raise ValueError("a card is taller than a page")  # the text limits rule this out
         # a grid with room to spare gets larger type, as long as it needs no more sheets (a grid
         # that already runs over has no room to spare: no need to try)
-        if len(r["cards"]) <= 400 and plan[0][1] == 0:
+        if len(groups) == 1 and len(r["cards"]) <= 400 and plan[0][1] == 0:
             for scale in (1.6, 1.45, 1.3, 1.15):
                 self.grid_scale = scale
                 bigger = self._plan_grid(phases, lanes, cells)
                 if bigger is not None and bigger[0] <= plan[0]:
-                    plan = bigger
+                    groups = [(lanes, bigger)]
                     break
             else:
                 self.grid_scale = 1.0
-        _key, chunks, sheets, _n = plan
         g = self._grid_metrics()
         first = True
-        for chunk, chunk_sheets in zip(chunks, sheets):
-            for n, sheet in enumerate(chunk_sheets):
-                title = section if len(chunks) == 1 else _(
-                    "%(section)s · phases %(first)s–%(last)s of %(total)s", section=section,
-                    first=self.phase_no[chunk[0]["id"]], last=self.phase_no[chunk[-1]["id"]], total=len(phases))
-                if n:
-                    title = self.continued(title)
-                if first:
-                    self.page.section = title
-                    first = False
-                else:
-                    self.new_page(title)
-                self._draw_sheet(sheet, chunk, lanes, g, cont=n > 0)
+        for group, (_key, chunks, sheets, _n) in groups:
+            for chunk, chunk_sheets in zip(chunks, sheets):
+                for n, sheet in enumerate(chunk_sheets):
+                    title = section if len(chunks) == 1 else _(
+                        "%(section)s · phases %(first)s–%(last)s of %(total)s", section=section,
+                        first=self.phase_no[chunk[0]["id"]], last=self.phase_no[chunk[-1]["id"]], total=len(phases))
+                    if n:
+                        title = self.continued(title)
+                    if first:
+                        self.page.section = title
+                        first = False
+                    else:
+                        self.new_page(title)
+                    self._draw_sheet(sheet, chunk, group, g, cont=n > 0)
 
     def _plan_grid(self, phases, lanes, cells):
         """As few sheets as possible (then as few continued sheets): try the fewest groups of
