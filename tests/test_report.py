@@ -341,3 +341,26 @@ def test_tagged_pdf_reads_in_structure_order(db_session, formula_session, tmp_pa
     assert lines[i - 1].startswith("LI") and card["statement"].split()[0] in lines[i]
     # running headers and footers are artifacts: not in the tree
     assert not any(t.startswith("Pagina ") for t in text)
+
+
+def test_twelve_long_lanes_still_render_every_card():
+    """When the lanes alone overfill a sheet, sheets show groups of lanes rather than failing."""
+    phases = [{"id": i, "current_name": f"Nu {i}", "desired_name": f"Fase {i}", "statement": "Ik wil " * 40}
+              for i in range(1, 9)]
+    lanes = [{"id": 100 + j, "kind": "custom", "name": f"Baan {j} met een heel lange naam voor een smalle kolom"}
+             for j in range(12)]
+    cards = [{"id": n, "phase_id": 1 + n % 8, "lane_id": 100 + n % 12, "title": f"Kaart {n}",
+              "statement": "woord " * 80, "channels": ["Telefoon"], "votes": 0, "round_votes": {}, "author": None,
+              "library_entry": None} for n in range(1, 61)]
+    report = {"generated_at": "2026-11-12T10:00:00+00:00", "anonymous": True,
+              "session": {"id": 1, "title": "Veel banen", "municipality": "", "product": "", "status": "open",
+                          "tagline": "", "personas": [], "session_date": "2026-11-12", "created_at": None},
+              "formula": None, "facilitator": "", "phases": phases, "lanes": lanes, "cards": cards,
+              "plate": {"guarantees": {}, "agreements": {}}, "agenda": [], "vote_rounds": [],
+              "participant_count": 0, "participants": None}
+    trace: list = []
+    render_pdf(report, pagesize="A4", trace=trace)
+    drawn = {b["ref"] for p in grid_pages(trace) for b in p["boxes"] if b["kind"] == "card"}
+    assert drawn == {c["id"] for c in cards}
+    assert {b["ref"] for p in grid_pages(trace) for b in p["boxes"] if b["kind"] == "lane"} == {x["id"] for x in lanes}
+    assert any(len({b["ref"] for b in p["boxes"] if b["kind"] == "lane"}) < 12 for p in grid_pages(trace))  # groups
