@@ -364,3 +364,5 @@ def test_twelve_long_lanes_still_render_every_card():
     assert drawn == {c["id"] for c in cards}
     assert {b["ref"] for p in grid_pages(trace) for b in p["boxes"] if b["kind"] == "lane"} == {x["id"] for x in lanes}
     assert any(len({b["ref"] for b in p["boxes"] if b["kind"] == "lane"}) < 12 for p in grid_pages(trace))  # groups
+    for page in grid_pages(trace):  # and nothing runs off the sheet
+        assert all(b["y"] >= 0 and b["y"] + b["h"] <= page["height"] for b in page["boxes"])

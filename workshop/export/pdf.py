@@ -652,8 +652,9 @@ class Layout:
         return b
 
     def _grid_sheets(self, chunk, lanes, cells, g) -> list[list[list[dict]]]:
-        """Split a group of phases into sheets; each sheet holds every lane, as
-        ``sheet[lane][phase] = {"head", "cards": [(card, block, subcol, y, h)], "height"}``."""
+        """Split a group of phases into sheets; each sheet holds every lane: a sheet is a list, per
+        lane, of ``{"cells": [{"head", "cards": [(card, block, column, offset, height, width)], "k"}],
+        "height"}``. Raises ValueError when the lanes do not fit (then the caller tries otherwise)."""
         col_ws = self.column_widths(chunk, lanes, cells, g)
         inners = [w - 2 * g["pad"] for w in col_ws]
         k_maxes = [max(1, int((inner + g["card_gap"]) // (g["min_card"] + g["card_gap"]))) for inner in inners]
@@ -696,7 +697,8 @@ class Layout:
             # a lane's own phase names always print: its row is at least that tall
             floors = [max([min_rows[li]] + [head.height + 4 + 2 * g["pad"] for head, _ in plans[li] if head])
                       for li in range(len(lanes))]
-            natural = [max([floors[li]] + [h + 2 * g["pad"] for _, (_, h) in plans[li]]) for li in range(len(lanes))]
+            if sum(floors) + g["gap"] * (len(lanes) - 1) > avail:
+                raise ValueError("the lanes alone overfill a sheet")
             remaining = avail
             for li, lane in enumerate(lanes):
                 reserve = sum(floors[li + 1:]) + g["gap"] * (len(lanes) - li - 1)
