@@ -16,7 +16,8 @@ from conftest import facilitator_actor
 from workshop.board import apply_operation
 from workshop.board.actor import Actor
 from workshop.export.csv_export import cards_csv
-from workshop.export.pdf import HYPHENATOR, MIN_SIZE, ranked, render_pdf, wrap
+from workshop.export.pdf import HYPHENATOR, MIN_SIZE, render_pdf, wrap
+from workshop.export.summary import ranked
 from workshop.export.report import build_report
 from workshop.models import Card, Lane, WorkshopSession
 from workshop.sessions import join_session
@@ -231,7 +232,7 @@ def test_cover_contents_give_the_right_page_numbers(db_session, formula_session)
 
 def _report_msgids() -> set[str]:
     ids = set()
-    for path in ("workshop/export/pdf.py", "workshop/export/csv_export.py"):
+    for path in ("workshop/export/pdf.py", "workshop/export/summary.py", "workshop/export/csv_export.py"):
         for _line, message, _comments, _context in extract_from_file("python", ROOT / path):
             ids |= {message} if isinstance(message, str) else set(message)
     return ids

@@ -63,7 +63,7 @@ def pdf_download(session_id: int):
 def report_page(session_id: int):
     """The report as an accessible, printable web page: the facilitator and this session's participants."""
     from ..export.labels import labels as labels_for
-    from ..export.pdf import report_view
+    from ..export.summary import report_view
 
     ws, actor = require_session(session_id)
     report = build_report(db.session, ws)
