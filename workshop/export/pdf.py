@@ -673,10 +673,10 @@ class Layout:
             for pi, ph in enumerate(chunk):
                 cards = cells.get((ph["id"], lane["id"]), [])
                 k = max(1, min(k_maxes[pi], len(cards)))
-                while True:  # fewer, wider cards side by side when one would stand taller than half a sheet
+                while True:  # fewer, wider cards side by side when one would stand taller than a third of a sheet
                     card_w = (inners[pi] - (k - 1) * g["card_gap"]) / k
                     blocks = [(c, self.card_block(c, card_w - 9, show_author)) for c in cards]
-                    if k == 1 or max(b.height for _c, b in blocks) <= avail / 2:
+                    if k == 1 or max(b.height for _c, b in blocks) <= avail / 3:
                         break
                     k -= 1
                 row.append(blocks)
