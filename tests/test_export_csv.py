@@ -41,16 +41,30 @@ def test_csv_for_dutch_excel(db_session, ws):
     report = build_report(db_session, ws)
     table = rows(cards_csv(report))
     header, body = table[0], table[1:]
-    assert header == ["Fase nr.", "Fase (huidig)", "Fase (gewenst)", "Baan", "Titel", "Uitspraak", "Kanalen",
-                      "Stemmen", "Auteur"]
+    col = {name: i for i, name in enumerate(header)}
+    assert header[:8] == ["Kaartnummer", "Fasenummer", "Fase (huidig)", "Fase (gewenst)", "Rij op het bord", "Titel",
+                          "Uitspraak", "Kanalen"]
+    assert "Baan" not in header and header[-2:] == ["Stemmen totaal", "Auteur"]
     assert len(body) == len(report["cards"])
-    titles = {r[4] for r in body}
+    assert {int(r[0]) for r in body} == {c["id"] for c in report["cards"]}
+    titles = {r[col["Titel"]] for r in body}
     for t in HOSTILE:
         assert "'" + t in titles
         assert t not in titles
-    money = next(r for r in body if r[5].startswith("Ik betaal"))
-    assert money[5] == "Ik betaal € 12; daarna – klaar.\nTweede regel" and money[7] == "4"
-    assert any(r[8] == "Anna Ëlberg" for r in body)
+    money = next(r for r in body if r[col["Uitspraak"]].startswith("Ik betaal"))
+    assert money[col["Uitspraak"]] == "Ik betaal € 12; daarna – klaar.\nTweede regel"
+    assert money[col["Stemmen totaal"]] == "4"
+    assert any(r[col["Auteur"]] == "Anna Ëlberg" for r in body)
+    # one column per channel used, marked on the cards that use it, beside the joined list
+    by_id = {c["id"]: c for c in report["cards"]}
+    channel_cols = [h for h in header if h.startswith("Kanaal: ")]
+    assert channel_cols
+    for r in body:
+        card = by_id[int(r[0])]
+        assert r[col["Kanalen"]] == ", ".join(card["channels"])
+        assert {h[len("Kanaal: "):] for h in channel_cols if r[col[h]] == "ja"} == set(card["channels"])
+        assert r[col["Herkomst"]] in ("Eigen kaart", f"Bibliotheek: {card['library_entry']}")
+    assert any(r[col["Herkomst"]].startswith("Bibliotheek: ") for r in body)  # the formula's cards
     assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for r in table for cell in r)
 
 
@@ -76,7 +90,7 @@ def test_csv_route_and_cli(app, client, ws, tmp_path):
     res = client.get(f"/s/{ws.id}/export.csv")
     assert res.status_code == 200 and res.mimetype == "text/csv"
     assert res.headers["Content-Disposition"].endswith('.csv"')
-    assert rows(res.data)[0][0] == "Fase nr."
+    assert rows(res.data)[0][0] == "Kaartnummer"
     out = tmp_path / "c.csv"
     result = app.test_cli_runner().invoke(args=["export", "csv", str(ws.id), "-o", str(out)])
     assert result.exit_code == 0, result.output

@@ -20,7 +20,8 @@ EPS = 0.01
 
 
 def squash(text: str) -> str:
-    return re.sub(r"\s+", "", text or "")
+    """Text without white space and hyphens: a word broken at a hyphenation point still matches."""
+    return re.sub(r"[\s\u00ad-]+", "", text or "")
 
 
 def pdf_text(data: bytes) -> str:
@@ -76,7 +77,7 @@ def test_user_text_prints_literally_with_dutch_characters(db_session, ontwerp):
     card.statement = "Ik betaal € 12,50 – één keer, dat is ideeën’s werk"
     db_session.commit()
     text = pdf_text(render_pdf(build_report(db_session, ontwerp)))
-    assert "<b>vet?</b> & <script>alert(1)</script>" in text
+    assert squash("<b>vet?</b> & <script>alert(1)</script>") in squash(text)  # a narrow card wraps it
     assert squash("€ 12,50 – één keer, dat is ideeën’s werk") in squash(text)
 
 

@@ -171,7 +171,7 @@ def test_anonymous_exports_leave_out_every_name(app, client, facilitator, make_s
     rows = list(csv.reader(io.StringIO(cards_csv(anon).decode("utf-8-sig")), delimiter=";"))
     assert "Auteur" not in rows[0]
     assert "Piet Jansen" not in "\n".join(";".join(r) for r in rows)
-    assert "Idee nummer" in "".join(r[4] for r in rows[1:])  # the cards themselves are kept
+    assert "Idee nummer" in "".join(r[5] for r in rows[1:])  # the cards themselves are kept (column Titel)
     from pypdf import PdfReader
 
     pdf_text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(render_pdf(anon))).pages)

@@ -36,13 +36,15 @@ def export_group():
 @click.argument("session_id", type=int)
 @click.option("-o", "--output", required=True, help="File to write (- for standard output).")
 @click.option("--a4", is_flag=True, help="A4 landscape instead of A3 landscape.")
+@click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True,
+              help="Language of the report's labels.")
 @with_appcontext
-def export_pdf(session_id, output, a4):
+def export_pdf(session_id, output, a4, lang):
     """The PDF report of a session."""
     from ..db import db
     from .files import pdf_bytes
 
-    _write(output, pdf_bytes(db.session, _session(session_id), size="A4" if a4 else "A3"))
+    _write(output, pdf_bytes(db.session, _session(session_id), size="A4" if a4 else "A3", lang=lang))
 
 
 @export_group.command("json")
@@ -60,13 +62,15 @@ def export_json(session_id, output):
 @export_group.command("csv")
 @click.argument("session_id", type=int)
 @click.option("-o", "--output", required=True, help="File to write (- for standard output).")
+@click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True,
+              help="Language of the column headings.")
 @with_appcontext
-def export_csv(session_id, output):
+def export_csv(session_id, output, lang):
     """All cards as CSV for a Dutch spreadsheet (UTF-8 with BOM, ';')."""
     from ..db import db
     from .files import csv_bytes
 
-    _write(output, csv_bytes(db.session, _session(session_id)))
+    _write(output, csv_bytes(db.session, _session(session_id), lang=lang))
 
 
 @main.command("import")

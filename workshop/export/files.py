@@ -19,13 +19,13 @@ def filename(ws: WorkshopSession, ext: str) -> str:
     return f"verslag-{slug}{'-' + day if day else ''}.{ext}"
 
 
-def pdf_bytes(db: Session, ws: WorkshopSession, *, size: str = "A3") -> bytes:
-    return pdf.render_pdf(build_report(db, ws), pagesize=size)
+def pdf_bytes(db: Session, ws: WorkshopSession, *, size: str = "A3", lang: str = "nl") -> bytes:
+    return pdf.render_pdf(build_report(db, ws), pagesize=size, lang=lang)
 
 
 def json_bytes(db: Session, ws: WorkshopSession) -> bytes:
     return document.dumps(document.export_document(db, ws))
 
 
-def csv_bytes(db: Session, ws: WorkshopSession) -> bytes:
-    return csv_export.cards_csv(build_report(db, ws))
+def csv_bytes(db: Session, ws: WorkshopSession, *, lang: str = "nl") -> bytes:
+    return csv_export.cards_csv(build_report(db, ws), lang=lang)

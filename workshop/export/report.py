@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..cloning import AGREEMENT_HEADINGS, GUARANTEE_HEADINGS
-from ..models import (AgendaRound, Card, Channel, Lane, Participant, Phase, PlateItem, Vote, VoteRound,
-                      WorkshopSession)
+from ..models import (AgendaRound, Card, Channel, Lane, LibraryEntry, Participant, Phase, PlateItem, Vote,
+                      VoteRound, WorkshopSession)
 
 
 def _ordered_headings(items: list[dict], standard: list[str]) -> dict[str, list[str]]:
@@ -23,14 +23,40 @@ def _ordered_headings(items: list[dict], standard: list[str]) -> dict[str, list[
     return out
 
 
-def card_votes(db: Session, session_id: int) -> dict[int, int]:
-    """Votes per card from revealed or closed rounds (hidden counts never leave the room)."""
-    rows = db.execute(
-        select(Vote.card_id, func.sum(Vote.count))
-        .join(VoteRound, VoteRound.id == Vote.vote_round_id)
-        .where(VoteRound.session_id == session_id, VoteRound.status.in_(("revealed", "closed")))
-        .group_by(Vote.card_id)).all()
-    return {card_id: int(total or 0) for card_id, total in rows}
+def vote_rounds(db: Session, session_id: int, lanes: dict[int, str]) -> list[dict]:
+    """Revealed and closed rounds, oldest first, with their counts per card.
+
+    Counts of a round still open stay hidden: they never leave the room.
+    """
+    rounds = db.scalars(select(VoteRound).where(VoteRound.session_id == session_id,
+                                                VoteRound.status.in_(("revealed", "closed")))
+                        .order_by(VoteRound.opened_at, VoteRound.id)).all()
+    if not rounds:
+        return []
+    counts: dict[int, dict[int, int]] = {}
+    voters: dict[int, set] = {}
+    for round_id, card_id, participant_id, count in db.execute(
+            select(Vote.vote_round_id, Vote.card_id, Vote.participant_id, Vote.count)
+            .where(Vote.vote_round_id.in_([r.id for r in rounds]))):
+        per_card = counts.setdefault(round_id, {})
+        per_card[card_id] = per_card.get(card_id, 0) + int(count or 0)
+        voters.setdefault(round_id, set()).add(participant_id)
+    return [{
+        "id": r.id, "number": n, "lane_id": r.lane_id, "lane_name": lanes.get(r.lane_id, ""),
+        "status": r.status, "votes_per_participant": r.votes_per_participant, "max_per_card": r.max_per_card,
+        "voters": len(voters.get(r.id, ())), "votes_cast": sum(counts.get(r.id, {}).values()),
+        "closed_at": r.closed_at.date().isoformat() if r.closed_at else None,
+        "counts": counts.get(r.id, {}),
+    } for n, r in enumerate(rounds, 1)]
+
+
+def board_total(card: Card, rounds: list[dict]) -> int:
+    """What the board shows on the card: the result fixed by the last closed round on its lane
+    (``card.votes``), or the counts of a round revealed on its lane and not closed yet."""
+    latest = next((r for r in reversed(rounds) if r["lane_id"] == card.lane_id), None)
+    if latest is not None and latest["status"] == "revealed":
+        return latest["counts"].get(card.id, 0)
+    return card.votes or 0
 
 
 def build_report(db: Session, ws: WorkshopSession, anonymous: bool | None = None) -> dict:
@@ -47,7 +73,10 @@ def build_report(db: Session, ws: WorkshopSession, anonymous: bool | None = None
                         .order_by(AgendaRound.position, AgendaRound.id)).all()
     participants = db.scalars(select(Participant).where(
         Participant.session_id == ws.id, Participant.removed_at.is_(None)).order_by(Participant.id)).all()
-    counted = card_votes(db, ws.id)
+    rounds = vote_rounds(db, ws.id, {lane.id: lane.name for lane in lanes})
+    entry_ids = {c.library_entry_id for c in cards if c.library_entry_id}
+    entries = ({e.id: e.name for e in db.scalars(select(LibraryEntry).where(LibraryEntry.id.in_(entry_ids)))}
+               if entry_ids else {})
     formula = ws.formula
     facilitator = ws.facilitator
     return {
@@ -62,6 +91,7 @@ def build_report(db: Session, ws: WorkshopSession, anonymous: bool | None = None
         "formula": None if formula is None else {
             "slug": formula.slug, "name": formula.name, "core_values": list(formula.core_values or []),
             "customer_role": formula.customer_role or "", "tagline": formula.tagline or "",
+            "description": formula.description or "", "personas": list(formula.personas or []),
         },
         "facilitator": facilitator.display_name if facilitator else "",
         "phases": [{"id": p.id, "current_name": p.current_name, "desired_name": p.desired_name or "",
@@ -71,7 +101,9 @@ def build_report(db: Session, ws: WorkshopSession, anonymous: bool | None = None
             "id": c.id, "phase_id": c.phase_id, "lane_id": c.lane_id, "title": c.title,
             "statement": c.statement or "",
             "channels": [channel_names.get(slug, slug) for slug in (c.channels or [])],
-            "votes": max(c.votes or 0, counted.get(c.id, 0)),
+            "votes": board_total(c, rounds),
+            "round_votes": {r["id"]: r["counts"][c.id] for r in rounds if c.id in r["counts"]},
+            "library_entry": entries.get(c.library_entry_id),
             "author": None if anonymous else (c.author_name or None),
         } for c in cards],
         "plate": {
@@ -80,6 +112,7 @@ def build_report(db: Session, ws: WorkshopSession, anonymous: bool | None = None
         },
         "agenda": [{"name": r.name, "duration_seconds": r.duration_seconds, "instructions": r.instructions or "",
                     "status": r.status} for r in agenda],
+        "vote_rounds": [{k: v for k, v in r.items() if k != "counts"} for r in rounds],
         "participant_count": len(participants),
         "participants": None if anonymous else [p.display_name for p in participants],
     }

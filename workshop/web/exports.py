@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -35,7 +36,7 @@ def _download(data: bytes, mimetype: str, name: str) -> Response:
     return response
 
 
-def _render_off_the_hub(report: dict, size: str) -> bytes:
+def _render_off_the_hub(report: dict, size: str, lang: str) -> bytes:
     """Under gevent, draw the PDF in a real thread of gevent's pool.
 
     Rendering is pure CPU (the report dict is read before, in this greenlet); in a
@@ -45,18 +46,30 @@ def _render_off_the_hub(report: dict, size: str) -> bytes:
     try:
         from gevent import get_hub, monkey
     except ImportError:  # pragma: no cover
-        return pdf.render_pdf(report, pagesize=size)
+        return pdf.render_pdf(report, pagesize=size, lang=lang)
     if not monkey.is_module_patched("socket"):
-        return pdf.render_pdf(report, pagesize=size)
-    return get_hub().threadpool.apply(pdf.render_pdf, (report,), {"pagesize": size})
+        return pdf.render_pdf(report, pagesize=size, lang=lang)
+    return get_hub().threadpool.apply(pdf.render_pdf, (report,), {"pagesize": size, "lang": lang})
 
 
 @bp.route("/s/<int:session_id>/export.pdf")
 def pdf_download(session_id: int):
     ws = _facilitator_session(session_id)
     size = "A4" if request.args.get("size", "").lower() == "a4" else "A3"
-    data = _render_off_the_hub(build_report(db.session, ws), size)
+    data = _render_off_the_hub(build_report(db.session, ws), size, str(get_locale()))  # the UI's language
     return _download(data, "application/pdf", files.filename(ws, "pdf"))
+
+
+@bp.route("/s/<int:session_id>/report")
+def report_page(session_id: int):
+    """The report as an accessible, printable web page: the facilitator and this session's participants."""
+    from ..export.labels import labels as labels_for
+    from ..export.summary import report_view
+
+    ws, actor = require_session(session_id)
+    report = build_report(db.session, ws)
+    view = report_view(report, labels_for(str(get_locale())))
+    return render_template("exports/report.html", report=report, is_facilitator=actor.is_facilitator, **view)
 
 
 @bp.route("/s/<int:session_id>/export.json")
@@ -68,7 +81,8 @@ def json_download(session_id: int):
 @bp.route("/s/<int:session_id>/export.csv")
 def csv_download(session_id: int):
     ws = _facilitator_session(session_id)
-    return _download(files.csv_bytes(db.session, ws), "text/csv; charset=utf-8", files.filename(ws, "csv"))
+    return _download(files.csv_bytes(db.session, ws, lang=str(get_locale())), "text/csv; charset=utf-8",
+                     files.filename(ws, "csv"))
 
 
 class ImportForm(FlaskForm):
