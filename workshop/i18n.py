@@ -63,6 +63,7 @@ JS_STRINGS_EXTRA: list[str] = [  # facilitation.js and plate.js
     'Delete “%(text)s”',
     'Edit “%(text)s”',
     'Focus',
+    'Next round: %(name)s',
     'Minutes',
     'New line for %(heading)s',
     'New name for %(name)s',

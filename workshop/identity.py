@@ -46,6 +46,18 @@ def require_session(session_id: int) -> tuple[WorkshopSession, Actor]:
     return ws, actor
 
 
+def require_facilitation(session_id: int) -> tuple[WorkshopSession, Actor]:
+    """A page only the session's facilitator may see (the projector view, the join QR code).
+    Anyone else, its participants included, gets exactly what a foreign session gives them."""
+    ws = db.session.get(WorkshopSession, session_id)
+    if ws is None:
+        abort(404)
+    actor = actor_for(ws)
+    if actor is None or not actor.is_facilitator:
+        abort(403)
+    return ws, actor
+
+
 def require_own_session(session_id: int) -> WorkshopSession:
     """A session of the logged-in facilitator; 404 for anyone else's (its existence is not leaked)."""
     ws = db.session.get(WorkshopSession, session_id)
