@@ -179,6 +179,60 @@ def test_the_participant_flow_works_with_the_keyboard_only(app, chromium, facili
         assert database.session.scalars(select(Vote.count).where(Vote.card_id == card_json["id"])).all() == [1]
 
 
+def test_the_room_controls_work_with_the_keyboard_only(app, chromium, facilitator, make_session):
+    """The facilitator's phase navigator, zoom, join dialog (QR code) and "More" drawer, by keyboard."""
+    sid, code = make_session(facilitator, title="Toetsenbord", formula="ontwerp", with_cards=True)
+    with LiveServer(app) as server:
+        ctx = chromium.new_context(locale="nl-NL", viewport={"width": 1366, "height": 768})
+        page = ctx.new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        browser_login(page, server.url, press_enter=True)
+        page.goto(f"{server.url}/s/{sid}")
+        page.locator("#journey .card").first.wait_for()
+
+        # jump to the last phase: the keyboard lands on that phase's header, which is in sight
+        last = page.locator("#phase-nav-list .phase-jump").last
+        _tab_to(page, last)
+        _assert_focus_visible(page)
+        page.keyboard.press("Enter")
+        page.wait_for_function("() => document.activeElement.closest('th.phase-head') !== null")
+        page.wait_for_timeout(600)
+        focused = page.evaluate("() => { const th = document.activeElement.closest('th.phase-head');"
+                                " const r = th.getBoundingClientRect(); return [th.dataset.phaseId, r.left, r.right]; }")
+        assert focused[0] == last.get_attribute("data-phase-id")
+        assert 0 <= focused[1] and focused[2] <= 1366
+
+        # zoom out to the whole journey and back
+        whole = page.locator(".zoom-btn[data-zoom=fit]")
+        _tab_to(page, whole)
+        page.keyboard.press("Enter")
+        assert whole.get_attribute("aria-pressed") == "true"
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.press("Enter")
+        assert page.locator("#grid-scroll").get_attribute("data-zoom") == "normal"
+
+        # the join dialog: code and QR code; Escape closes it and the focus comes back
+        _tab_to(page, page.locator("#join-open"))
+        page.keyboard.press("Enter")
+        page.locator("#join-dialog[open] img.join-qr").wait_for()
+        page.keyboard.press("Escape")
+        page.wait_for_function("() => !document.querySelector('#join-dialog').open")
+        assert page.evaluate("() => document.activeElement.id") == "join-open"
+
+        # the drawer of rarely used settings opens with Enter, its fields are reachable, Escape closes it
+        summary = page.locator("#control-more summary")
+        _tab_to(page, summary)
+        page.keyboard.press("Enter")
+        _tab_to(page, page.locator("#ctl-vote-max"))
+        page.keyboard.press("Escape")
+        assert page.locator("#control-more").evaluate("d => d.open") is False
+        assert page.evaluate("() => document.activeElement.closest('#control-more summary') !== null")
+        assert errors == []
+        ctx.close()
+
+
 def _tab_to(page, locator, limit: int = 600) -> None:
     """Press Tab until ``locator`` has the focus (fails if the keyboard cannot reach it)."""
     locator.wait_for(state="attached")

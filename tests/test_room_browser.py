@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import browser_join, browser_login
-from live_server import LiveServer
+from conftest import browser_join, browser_login, join
+from live_server import LiveServer, WsClient, session_cookie
 
 pytestmark = pytest.mark.browser
 
@@ -100,6 +100,22 @@ def test_the_board_fits_the_window(app, chromium, ontwerp, role, viewport):
             grid.evaluate("g => { g.scrollLeft = 0; }")
             page.wait_for_timeout(100)
             page.screenshot(path=str(Path(SHOTS) / f"laptop-{role}.png"))
+        assert errors == []
+        ctx.close()
+
+
+@pytest.mark.parametrize("role", ["facilitator", "participant"])
+def test_no_page_level_sideways_scrolling_from_1280_px(app, chromium, ontwerp, role):
+    sid, code = ontwerp
+    with LiveServer(app) as server:
+        ctx, page, errors = _open_board(chromium, server, role, sid, code, {"width": 1280, "height": 720})
+        for width in (1280, 1366, 1440, 1600, 1920, 2560):
+            page.set_viewport_size({"width": width, "height": 800})
+            page.wait_for_timeout(50)
+            for level in ("normal", "compact", "fit"):
+                page.click(f".zoom-btn[data-zoom={level}]")
+                doc = page.evaluate("() => [document.documentElement.scrollWidth, innerWidth]")
+                assert doc[0] == doc[1], (width, level, doc)
         assert errors == []
         ctx.close()
 
@@ -211,12 +227,31 @@ def test_the_projector_view_follows_the_live_board(app, chromium, ontwerp):
         first_phase = board.locator("thead th.phase-head").first.get_attribute("data-phase-id")
         board.select_option("#ctl-focus-phase", first_phase)
         beamer.locator(f'#bm-journey th.phase-head.focused[data-phase-id="{first_phase}"]').wait_for()
+
+        # a vote: counts stay hidden on the projector until the reveal, then the ranking shows
+        board.click("[data-vote=open]")
+        beamer.locator("#bm-vote[data-status=open]").wait_for()
+        participant = app.test_client()
+        join(participant, code, "Stemmer")
+        snap = participant.get(f"/api/sessions/{sid}").get_json()
+        target = next(c for c in snap["cards"] if c["title"] == "Projectorkaart")
+        with WsClient(server.ws_url(sid), session_cookie(participant), last_seq=None) as voter:
+            for _ in range(2):
+                assert voter.reply_to(voter.op("vote.cast", card_id=target["id"]))["type"] == "ack"
+        beamer.wait_for_function("() => document.querySelector('#bm-ranking').textContent.includes('2')")
+        assert "Projectorkaart" not in beamer.locator("#bm-ranking").inner_text()
+        assert beamer.locator("#bm-journey .card-votes").count() == 0
+        board.click("[data-vote=reveal]")
+        first = beamer.locator("#bm-ranking li").first
+        first.locator(".rank-title", has_text="Projectorkaart").wait_for()
+        assert "2 stemmen" in first.inner_text()
+        assert beamer.locator("#bm-journey .card", has_text="Projectorkaart").locator(".card-votes").inner_text() == "2"
         ctx.close()
 
 
 def test_only_the_facilitator_reaches_the_projector_view_and_the_qr(app, client, facilitator, make_session,
                                                                      make_facilitator):
-    from conftest import join, login
+    from conftest import login
 
     sid, code = make_session(facilitator, formula="Ontwerp")
     other_sid, _code = make_session(facilitator, title="Andere sessie")
