@@ -23,6 +23,9 @@ function phaseHeads() {
 }
 
 function rebuildNav() {
+  // the sticky lane names sit just below the sticky phase headers
+  const thead = $('thead', grid);
+  if (thead) grid.style.setProperty('--head-h', `${thead.getBoundingClientRect().height}px`);
   if (!navList) return;
   const heads = phaseHeads();
   const items = heads.map((th, i) => [th.dataset.phaseId, (th.querySelector('.phase-name') || th).textContent.trim(), i + 1]);
