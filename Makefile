@@ -38,6 +38,7 @@ bench: install-test
 	$(BIN)/python bench/live_bench.py
 	$(BIN)/python bench/live_bench.py --rate 10
 	$(BIN)/python bench/export_bench.py
+	node bench/store_bench.mjs
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -52,7 +52,10 @@ def test_whole_session_in_chromium(app, chromium, facilitator, tmp_path):
         fac.wait_for_url(re.compile(r"/s/\d+$"))
         sid = int(fac.url.rstrip("/").split("/")[-1])
         code = fac.locator("#join-code").inner_text().replace("-", "")
-        expect(fac.locator("#round-label")).to_have_text("Welkom en doel van de sessie")
+        # before the first round starts the timer is idle: no countdown, no round name as if running
+        expect(fac.locator("#round-label")).to_have_text("Geen ronde bezig")
+        expect(fac.locator("#countdown")).to_have_text("–:––")
+        expect(fac.locator("#round-instructions")).to_have_text("Volgende ronde: Welkom en doel van de sessie (10 min)")
 
         # 2. three participants join
         people = []
@@ -192,9 +195,11 @@ def test_board_controls_reach_participants_in_chromium(app, chromium, facilitato
         first.locator(".ag-min").fill("5")
         first.locator(".ag-ins").fill("Noem je naam en je afdeling.")
         fac.click("#agenda-save")
-        expect(fac.locator("#round-label")).to_have_text("Kennismaken")
-        expect(fac.locator("#countdown")).to_have_text("5:00")
-        _eventually(anna, anna.locator("#round-instructions", has_text="Noem je naam en je afdeling."))
+        # not started yet: everyone sees which round comes next, the countdown stays idle
+        expect(fac.locator("#round-instructions")).to_have_text("Volgende ronde: Kennismaken (5 min)")
+        expect(fac.locator("#countdown")).to_have_text("–:––")
+        _eventually(anna, anna.locator("#round-instructions", has_text="Volgende ronde: Kennismaken"))
+        expect(anna.locator("#round-label")).to_have_text("Geen ronde bezig")
 
         # lock: the participant's page turns read-only, with a note saying why
         fac.check("#ctl-locked")

@@ -113,6 +113,8 @@ JS_STRINGS_EXTRA: list[str] = [  # facilitation.js and plate.js
     'Desired journey',
     'Service innovations',
     'Backoffice',
+    'Next round: %(name)s (%(n)s min)',
+    'Connection lost: reconnecting… Your changes are kept and sent later.',
 ]
 
 

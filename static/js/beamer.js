@@ -1,14 +1,13 @@
-// The projector view: a read-only client of the board's store (store.js), kept live by
-// live.js. It draws the whole journey fitted to the screen, the round and its countdown,
-// the focused phase or lane, and the ranking once the votes are revealed. It never sends an
-// operation. User text only ever goes in through textContent.
-import {$, el, pageData, showConnectionState, translator} from './dom.js';
-import {cellCards, createStore, lanesOf, phasesOf} from './store.js';
-import {connect} from './live.js';
+// The projector view: a read-only client of the page's store (client.js, store.js), kept
+// live by live.js like the board. It draws the whole journey fitted to the screen, the round
+// and its countdown, the focused phase or lane, and the ranking once the votes are revealed.
+// It never sends an operation. User text only ever goes in through textContent.
+import {$, el} from './dom.js';
+import {createClient} from './client.js';
+import {cellCards, lanesOf, phasesOf} from './store.js';
 
-const {config, strings, snapshot} = pageData();
-const {t, tn} = translator(strings);
-const store = createStore({snapshot, me: config.me, isFacilitator: config.isFacilitator});
+const client = createClient();
+const {store, t, tn} = client;
 
 // ---------------------------------------------------------------------------
 // the server's clock (as on the board): the largest recent offset sample is the best estimate
@@ -173,30 +172,8 @@ store.subscribe(change => {
   }
 });
 
-// live.js speaks to a page object; this one only listens (the projector never sends)
-const page = {
-  config,
-  t,
-  tn,
-  get state() { return {seq: store.seq}; },
-  applyServerEvent: evt => store.applyEvent(evt),
-  replaceSnapshot: snap => store.loadSnapshot(snap),
-  setPresence: people => store.setPresence(people),
-  setConnectionState(name, label) {
-    store.setConnection(name);
-    showConnectionState(name, label, t);
-  },
-  restorePending() {},
-  forget() {},
-  announce() {},
-  toast() {},
-  on() {},
-  emit() {},
-  transport: null,
-};
-
-noteServerNow((snapshot.timer || {}).now);
+noteServerNow((store.confirmed.timer || {}).now);
 draw();
 window.addEventListener('resize', schedule);
 setInterval(drawTimer, 250);
-connect(page);
+client.goLive();

@@ -1,184 +1,54 @@
-// The journey board in the browser. One state object, drawn with DOM APIs
-// (textContent only: no user text ever reaches innerHTML). Changes go out
-// through `board.send(op)`; the server's events come back through
-// `board.applyServerEvent(evt)`. live.js swaps the HTTP transport for a
-// websocket and feeds remote events in.
+// The journey board in the browser: a view of the page's store (store.js), drawn with DOM APIs
+// (textContent only: no user text ever reaches innerHTML). Operations go out through
+// `board.send(op)`, which puts them in the store's pending queue (shown at once) and sends them;
+// the server's events reach the store through live.js (or the HTTP answer). Every change of the
+// store schedules one redraw of the grid from `store.view`: this is the only code that draws the
+// grid while the page lives (the server's HTML is the first paint, replaced at start).
 
-import {$, $$, announce, el, httpTransport, opIds, pageData, showConnectionState, toast, translator} from './dom.js';
+import {$, $$, el} from './dom.js';
+import {createClient} from './client.js';
+import {cellCards as cellCardsOf, lanesOf, phasesOf} from './store.js';
 
-const {config, strings, snapshot} = pageData();
-let state = snapshot;
-const {t, tn} = translator(strings);
-const newOpId = opIds(config.me);
-
-const listeners = {};
-const pending = new Map(); // op_id -> {rollback, op}
-const createdBy = new Map(); // op_id of a card.add -> the id the server gave the card
+const client = createClient();
+const {config, t, tn, store} = client;
 
 // ---------------------------------------------------------------------------
-// state helpers
+// state helpers: always the view (confirmed state with this page's pending guesses)
 
-const byPos = (a, b) => (a.position - b.position) || (String(a.id) < String(b.id) ? -1 : 1);
-const phases = () => [...state.phases].sort(byPos);
-const lanes = () => [...state.lanes].sort(byPos);
-const cellCards = (phaseId, laneId) => state.cards.filter(c => c.phase_id === phaseId && c.lane_id === laneId).sort(byPos);
-const findCard = id => state.cards.find(c => String(c.id) === String(id));
-const findPhase = id => state.phases.find(p => String(p.id) === String(id));
-const findLane = id => state.lanes.find(l => String(l.id) === String(id));
+const S = () => store.view;
+const phases = () => phasesOf(S());
+const lanes = () => lanesOf(S());
+const cellCards = (phaseId, laneId) => cellCardsOf(S(), phaseId, laneId);
+const findCard = id => S().cards.find(c => String(c.id) === String(id));
+const findPhase = id => S().phases.find(p => String(p.id) === String(id));
+const findLane = id => S().lanes.find(l => String(l.id) === String(id));
 const channelName = slug => (config.channels.find(c => c.slug === slug) || {name: slug}).name;
-
-function applyRenumbered(list, renumbered) {
-  if (!renumbered) return;
-  for (const [id, pos] of Object.entries(renumbered)) {
-    const item = list.find(x => String(x.id) === String(id));
-    if (item) item.position = pos;
-  }
-}
-
-// Reducers: how each server event changes the local state. Other modules
-// (facilitation) add their own with board.reducers['type'] = fn.
-const reducers = {
-  'card.add': d => {
-    state.cards = state.cards.filter(c => c.id !== d.card.id);
-    applyRenumbered(state.cards, d.renumbered);
-    state.cards.push(d.card);
-  },
-  'card.update': d => { const c = findCard(d.id); if (c) Object.assign(c, d.changes, {updated_at: d.updated_at}); },
-  'card.move': d => {
-    applyRenumbered(state.cards, d.renumbered);
-    const c = findCard(d.id);
-    if (c) Object.assign(c, {phase_id: d.phase_id, lane_id: d.lane_id, position: d.position});
-  },
-  'card.delete': d => { state.cards = state.cards.filter(c => c.id !== d.id); },
-  'phase.add': d => { applyRenumbered(state.phases, d.renumbered); state.phases.push(d.phase); },
-  'phase.update': d => { const p = findPhase(d.id); if (p) Object.assign(p, d.changes); },
-  'phase.move': d => { applyRenumbered(state.phases, d.renumbered); const p = findPhase(d.id); if (p) p.position = d.position; },
-  'phase.delete': d => {
-    state.phases = state.phases.filter(p => p.id !== d.id);
-    state.cards = state.cards.filter(c => c.phase_id !== d.id);
-  },
-  'lane.add': d => { applyRenumbered(state.lanes, d.renumbered); state.lanes.push(d.lane); },
-  'lane.update': d => { const l = findLane(d.id); if (l) Object.assign(l, d.changes); },
-  'lane.move': d => { applyRenumbered(state.lanes, d.renumbered); const l = findLane(d.id); if (l) l.position = d.position; },
-  'lane.delete': d => {
-    state.lanes = state.lanes.filter(l => l.id !== d.id);
-    state.cards = state.cards.filter(c => c.lane_id !== d.id);
-  },
-};
+const isMine = evt => String(evt.actor || '') === `${config.me.kind[0]}:${config.me.id}`;
 
 // ---------------------------------------------------------------------------
-// transport: plain HTTP until live.js replaces it
+// the public object: the page's client plus what the board adds
 
-const httpTransportImpl = httpTransport(config.opsUrl, t, evt => board.applyServerEvent(evt));
-
-// ---------------------------------------------------------------------------
-// the public object
-
-export const board = {
-  config,
-  t,
-  tn,
-  reducers,
-  transport: httpTransportImpl,
-  get state() { return state; },
-
-  on(name, fn) { (listeners[name] ||= []).push(fn); },
-  emit(name, data) { for (const fn of listeners[name] || []) fn(data); },
-
-  // Send an operation. `optimistic` applies it locally at once and returns a
-  // rollback; when the server refuses, the change is undone with a message.
-  async send(op, optimistic = null) {
-    op.op_id ||= newOpId();
-    const rollback = optimistic ? optimistic(op) : null;
-    pending.set(op.op_id, {op, rollback});
-    if (rollback) render();
-    try {
-      const result = await board.transport.send(op);
-      return result;
-    } catch (err) {
-      if (pending.has(op.op_id)) {
-        pending.delete(op.op_id);
-        if (rollback) { rollback(); render(); }
-      }
-      board.toast(err && err.message ? err.message : t('Something went wrong.'));
-      throw err;
-    } finally {
-      pending.delete(op.op_id);
-    }
-  },
-
-  applyServerEvent(evt) {
-    if (!evt || typeof evt.seq !== 'number') return false;
-    if (evt.seq <= state.seq) return false; // already applied
-    const reduce = reducers[evt.event];
-    const mine = evt.op_id && pending.has(evt.op_id);
-    if (mine) {
-      const p = pending.get(evt.op_id);
-      if (p.rollback) p.rollback(); // replace the optimistic guess with the server's truth
-      pending.delete(evt.op_id);
-    }
-    if (evt.event === 'card.add' && evt.op_id) createdBy.set(evt.op_id, evt.data.card.id);
-    if (reduce) reduce(evt.data, evt);
-    state.seq = evt.seq;
-    scheduleRender();
-    if (!mine && !String(evt.actor || '').startsWith(`${config.me.kind[0]}:${config.me.id}`)) noteRemote(evt);
-    board.emit('event', evt);
-    return true;
-  },
-
-  replaceSnapshot(snapshot) {
-    state = snapshot;
-    // what this page sent and the server has not confirmed yet stays visible on the new board
-    for (const p of pending.values()) p.rollback = optimistic[p.op.type] ? optimistic[p.op.type](p.op) : null;
-    render();
-    board.emit('snapshot', snapshot);
-  },
-
-  // Operations from before a reload (live.js keeps them in sessionStorage) are
-  // shown again as this page's own guesses until the server answers them.
-  restorePending(ops) {
-    for (const op of ops) {
-      if (!op || !op.op_id || pending.has(op.op_id)) continue;
-      const rollback = optimistic[op.type] ? optimistic[op.type](op) : null;
-      pending.set(op.op_id, {op, rollback});
-    }
-    render();
-  },
-
-  // The server refused an operation nobody waits for (it was sent before a reload).
-  forget(opId) {
-    const p = pending.get(opId);
-    if (!p) return;
-    pending.delete(opId);
-    if (p.rollback) { p.rollback(); render(); }
-  },
-
-  setConnectionState(name, label) {
-    showConnectionState(name, label, t);
-    board.emit('connection', name);
-  },
-
-  setPresence(people) {
-    const el = $('#presence');
-    const names = people.map(p => p.name).filter(Boolean);
-    el.textContent = people.length ? t('%(n)s online', {n: people.length}) + (names.length ? `: ${names.join(', ')}` : '') : '';
-    board.presence = people;
-    markEditing(people);
-  },
-
-  announce,
-  toast,
-
+export const board = Object.assign(client, {
   canEditCard(card) {
-    const s = state.session.settings || {};
+    const s = S().session.settings || {};
     if (config.isFacilitator) return true;
-    if (s.locked || state.session.status === 'closed') return false;
+    if (s.locked || S().session.status === 'closed') return false;
     if (s.edit_policy === 'own') return card.author_participant_id === config.me.id && config.me.kind === 'participant';
     return true;
   },
-
+  // participants may add cards (from the library too) only while the board is open
+  canAddCards() {
+    const s = S().session.settings || {};
+    return !!config.isFacilitator || !(s.locked || S().session.status === 'closed');
+  },
   render: () => render(),
-};
+});
+
+store.subscribe(change => {
+  if (change.kind === 'presence' || change.kind === 'connection') { showPresence(); return; }
+  if (change.kind === 'event' && !change.mine && !isMine(change.event)) noteRemote(change.event);
+  scheduleRender();
+});
 
 // ---------------------------------------------------------------------------
 // polite announcements of remote changes: one summary, not one per keystroke
@@ -196,6 +66,16 @@ function noteRemote(evt) {
     if (adds.length === 1 && n === 1) board.announce(t('New card: %(title)s', {title: adds[0]}));
     else board.announce(tn('%(n)s change by others on the board', '%(n)s changes by others on the board', n));
   }, 2500);
+}
+
+// ---------------------------------------------------------------------------
+// presence: who is here (nobody is claimed while this page is not connected)
+
+function showPresence() {
+  const people = store.presence;
+  const names = people.map(p => p.name).filter(Boolean);
+  $('#presence').textContent = people.length ? t('%(n)s online', {n: people.length}) + (names.length ? `: ${names.join(', ')}` : '') : '';
+  markEditing(people);
 }
 
 // ---------------------------------------------------------------------------
@@ -224,7 +104,7 @@ function cardNode(card) {
   if (pendingCard) meta.append(el('span', {class: 'not-saved', text: t('Not saved yet')}));
   li.append(el('button', {type: 'button', class: 'card-menu-btn', 'aria-haspopup': 'menu',
     'aria-label': t('Actions for card %(title)s', {title: card.title}), text: '⋯'}));
-  board.emit('card-rendered', {node: li, card});
+  board.emit('card-rendered', {node: li, card, meta});
   return li;
 }
 
@@ -234,9 +114,11 @@ function phaseLabel(p, i) {
 
 function render() {
   renderQueued = false;
+  const state = S();
   const table = $('#journey');
   const active = document.activeElement;
-  const focusKey = active && active.closest ? focusKeyOf(active) : null;
+  let focusKey = active && active !== document.body && active.closest ? focusKeyOf(active) : null;
+  if (!focusKey && wantFocus && (!active || active === document.body)) focusKey = wantFocus;
   const ps = phases();
   const ls = lanes();
 
@@ -282,8 +164,10 @@ function render() {
     tbody.append(tr);
   }
   table.replaceChildren(el('caption', {class: 'visually-hidden', text: t('Customer journey: phases as columns, lanes as rows')}), thead, tbody);
+  table.dataset.rendered = 'js'; // the server's first paint is gone: from here on only this code draws
   if (focusKey) restoreFocus(focusKey);
-  markEditing(board.presence || []);
+  markEditing(store.presence);
+  renderLibraryState();
   board.emit('render', state);
 }
 
@@ -294,32 +178,69 @@ function scheduleRender() {
   requestAnimationFrame(render);
 }
 
+// ---------------------------------------------------------------------------
+// keyboard focus survives redraws: it is kept as a key (card, cell, phase, lane), not a node.
+// After a dialog closes, focus goes back to what opened it, found again by its key, also when
+// the grid was redrawn meanwhile (and again after the next redraws, until the person moves on).
+
+let wantFocus = null;
+
 function focusKeyOf(node) {
   const card = node.closest('.card');
-  if (card) return {card: card.dataset.cardId, menu: node.classList.contains('card-menu-btn')};
+  if (card) return {card: card.dataset.cardId, menu: node.classList.contains('card-menu-btn'),
+    button: node !== card && node.tagName === 'BUTTON' ? node.classList[0] : null}; // e.g. a vote button
   const cell = node.closest('.cell');
   if (cell && node.classList.contains('add-card')) return {cell: [cell.dataset.phaseId, cell.dataset.laneId]};
   const ph = node.closest('.phase-head');
   if (ph) return {phase: ph.dataset.phaseId};
   const lh = node.closest('.lane');
   if (lh && node.classList.contains('lane-menu-btn')) return {lane: lh.dataset.laneId};
+  if (node.id === 'add-phase' || node.id === 'add-lane') return {id: node.id};
+  const entry = node.closest('.lib-entry');
+  if (entry && node.classList.contains('lib-add')) return {entry: entry.dataset.entryId};
+  return null;
+}
+
+function nodeForKey(key) {
+  if (key.card) {
+    // a card added by this page changes id from tmp-<op_id> to its real id when the server confirms it
+    const card = document.getElementById(`card-${key.card}`) || document.getElementById(`card-${store.cardId(key.card)}`);
+    if (!card) return null;
+    if (key.menu) return $('.card-menu-btn', card);
+    if (key.button) {
+      // the same button, or (when it is now disabled, e.g. no votes left) its neighbour, or the card
+      const b = $(`.${key.button}`, card);
+      if (b && !b.disabled) return b;
+      const other = b && b.parentElement && $$('button', b.parentElement).find(x => !x.disabled);
+      return other || card;
+    }
+    return card;
+  }
+  if (key.cell) return $(`.cell[data-phase-id="${key.cell[0]}"][data-lane-id="${key.cell[1]}"] .add-card`);
+  if (key.phase) return $(`.phase-head[data-phase-id="${key.phase}"] .phase-menu-btn`);
+  if (key.lane) return $(`.lane[data-lane-id="${key.lane}"] .lane-menu-btn`);
+  if (key.id) return document.getElementById(key.id);
+  if (key.entry) return $(`.lib-entry[data-entry-id="${key.entry}"] .lib-add`);
   return null;
 }
 
 function restoreFocus(key) {
-  let target = null;
-  if (key.card) {
-    const card = document.getElementById(`card-${key.card}`);
-    if (card) target = key.menu ? $('.card-menu-btn', card) : card;
-  } else if (key.cell) {
-    target = $(`.cell[data-phase-id="${key.cell[0]}"][data-lane-id="${key.cell[1]}"] .add-card`);
-  } else if (key.phase) {
-    target = $(`.phase-head[data-phase-id="${key.phase}"] .phase-menu-btn`);
-  } else if (key.lane) {
-    target = $(`.lane[data-lane-id="${key.lane}"] .lane-menu-btn`);
-  }
+  const target = nodeForKey(key);
   if (target && target !== document.activeElement) target.focus({preventScroll: true});
+  return !!target;
 }
+
+// send focus back to `key` now and after the redraws that follow (a dialog's own change)
+function returnFocusTo(key) {
+  if (!key) return;
+  wantFocus = key;
+  restoreFocus(key);
+}
+document.addEventListener('pointerdown', () => { wantFocus = null; }, true);
+document.addEventListener('focusin', ev => {
+  // the person moved on: stop pulling focus back
+  if (wantFocus && ev.target !== nodeForKey(wantFocus) && !ev.target.closest('dialog, #menu')) wantFocus = null;
+});
 
 function markEditing(people) {
   $$('.card .editing').forEach(s => { s.hidden = true; s.textContent = ''; });
@@ -334,88 +255,30 @@ function markEditing(people) {
 }
 
 // ---------------------------------------------------------------------------
-// operations with optimistic updates
-
-// How each card operation shows at once, before the server answers: applied
-// when it is sent, again after a reload (restorePending) or a snapshot, and
-// undone by the returned rollback when the server's event or error arrives.
-function newPosition(cards, idx) {
-  if (cards.length === 0) return 1;
-  if (idx >= cards.length) return cards[cards.length - 1].position + 1;
-  if (idx <= 0) return cards[0].position - 1;
-  return (cards[idx - 1].position + cards[idx].position) / 2;
-}
-
-// A card this page added but the server has not confirmed has the id
-// `tmp-<op_id of its card.add>`; operations on it name it by that op_id.
-const cardRef = card => {
-  const id = String(card.id);
-  if (!id.startsWith('tmp-')) return {id: card.id};
-  const real = createdBy.get(id.slice(4));
-  return real ? {id: real} : {card_op: id.slice(4)};
-};
-const cardOf = op => findCard(op.id ?? (createdBy.get(op.card_op) || `tmp-${op.card_op}`));
-
-const optimistic = {
-  'card.add': op => {
-    const tmpId = `tmp-${op.op_id}`;
-    const cards = cellCards(op.phase_id, op.lane_id);
-    const position = newPosition(cards, op.index ?? cards.length);
-    state.cards.push({id: tmpId, phase_id: op.phase_id, lane_id: op.lane_id, position,
-      title: op.title || '…', statement: op.statement || '', channels: op.channels || [],
-      author: state.session.settings && state.session.settings.anonymous ? null : config.me.name,
-      author_participant_id: config.me.kind === 'participant' ? config.me.id : null, votes: 0});
-    return () => { state.cards = state.cards.filter(c => c.id !== tmpId); };
-  },
-  'card.update': op => {
-    const card = cardOf(op);
-    if (!card) return null;
-    const before = {};
-    const changes = {};
-    for (const k of ['title', 'statement', 'channels']) if (k in op) { before[k] = card[k]; changes[k] = op[k]; }
-    Object.assign(card, changes);
-    return () => Object.assign(card, before);
-  },
-  'card.move': op => {
-    const card = cardOf(op);
-    if (!card) return null;
-    const before = {phase_id: card.phase_id, lane_id: card.lane_id, position: card.position};
-    const phaseId = op.phase_id ?? card.phase_id, laneId = op.lane_id ?? card.lane_id;
-    const others = cellCards(phaseId, laneId).filter(c => c.id !== card.id);
-    const idx = Math.max(0, Math.min(op.index ?? others.length, others.length));
-    Object.assign(card, {phase_id: phaseId, lane_id: laneId, position: newPosition(others, idx)});
-    return () => Object.assign(card, before);
-  },
-  'card.delete': op => {
-    const card = cardOf(op);
-    if (!card) return null;
-    const snapshot = {...card};
-    state.cards = state.cards.filter(c => c.id !== card.id);
-    return () => { if (!findCard(snapshot.id)) state.cards.push(snapshot); };
-  },
-};
+// card operations: the store shows each at once (its guess) until the server answers
 
 function addCard(fields) {
-  return board.send({type: 'card.add', op_id: newOpId(), ...fields}, optimistic['card.add']);
+  return board.send({type: 'card.add', ...fields});
 }
 
 function updateCard(card, changes) {
-  return board.send({type: 'card.update', ...cardRef(card), ...changes}, optimistic['card.update']);
+  return board.send({type: 'card.update', ...store.cardRef(card), ...changes});
 }
 
 function moveCard(card, phaseId, laneId, index) {
   const others = cellCards(phaseId, laneId).filter(c => c.id !== card.id);
   const idx = Math.max(0, Math.min(index ?? others.length, others.length));
-  const op = {type: 'card.move', ...cardRef(card), phase_id: phaseId, lane_id: laneId, index: idx};
-  return board.send(op, optimistic['card.move']).then(r => {
+  const op = {type: 'card.move', ...store.cardRef(card), phase_id: phaseId, lane_id: laneId, index: idx};
+  return board.send(op).then(r => {
     board.announce(t('Card moved to %(phase)s, %(lane)s', {phase: phaseLabel(findPhase(phaseId) || {}, phases().findIndex(p => p.id === phaseId)), lane: (findLane(laneId) || {}).name || ''}));
     return r;
   });
 }
 
 function deleteCard(card) {
-  return board.send({type: 'card.delete', ...cardRef(card)}, optimistic['card.delete'])
-    .then(r => { board.announce(t('Card deleted')); return r; });
+  // a refusal is shown by send(); nobody else waits for the answer
+  return board.send({type: 'card.delete', ...store.cardRef(card)})
+    .then(r => { board.announce(t('Card deleted')); return r; }, () => null);
 }
 
 // ---------------------------------------------------------------------------
@@ -444,7 +307,8 @@ function refreshIndexOptions(card) {
 }
 
 function openCardDialog({mode, card = null, phaseId, laneId, preset = {}, entry = null, returnFocus}) {
-  dialogMode = {mode, card, entry, returnFocus};
+  // where focus goes back when the dialog closes, as a key: the node itself is redrawn meanwhile
+  dialogMode = {mode, card, entry, returnFocus: returnFocus ? focusKeyOf(returnFocus) : null};
   const form = $('#card-form');
   $('#card-dialog-title').textContent = {add: t('New card'), edit: t('Edit card'), move: t('Move card')}[mode];
   const src = card || preset;
@@ -468,8 +332,7 @@ $('#cd-lane').addEventListener('change', () => refreshIndexOptions(dialogMode &&
 $('#cd-cancel').addEventListener('click', () => closeCardDialog());
 cardDialog.addEventListener('close', () => {
   board.emit('editing', null);
-  const rf = dialogMode && dialogMode.returnFocus;
-  if (rf && document.contains(rf)) rf.focus();
+  returnFocusTo(dialogMode && dialogMode.returnFocus);
 });
 
 function closeCardDialog() {
@@ -516,8 +379,8 @@ $('#card-form').addEventListener('submit', async ev => {
 
 const phaseDialog = $('#phase-dialog');
 let phaseTarget = null;
-function openPhaseDialog(phase, index = null) {
-  phaseTarget = {phase, index};
+function openPhaseDialog(phase, index = null, returnFocus = null) {
+  phaseTarget = {phase, index, returnFocus: returnFocus ? focusKeyOf(returnFocus) : null};
   $('#phase-dialog-title').textContent = phase ? t('Edit phase') : t('New phase');
   $('#pd-current').value = phase ? (phase.current_name || '') : '';
   $('#pd-desired').value = phase ? phase.desired_name : '';
@@ -527,6 +390,7 @@ function openPhaseDialog(phase, index = null) {
   $('#pd-desired').focus();
 }
 $('#pd-cancel').addEventListener('click', () => phaseDialog.close());
+phaseDialog.addEventListener('close', () => returnFocusTo(phaseTarget && phaseTarget.returnFocus));
 $('#phase-form').addEventListener('submit', async ev => {
   ev.preventDefault();
   const desired = $('#pd-desired').value.trim();
@@ -541,8 +405,10 @@ $('#phase-form').addEventListener('submit', async ev => {
 
 const laneDialog = $('#lane-dialog');
 let laneTarget = null;
-function openLaneDialog(lane) {
+let laneReturn = null;
+function openLaneDialog(lane, returnFocus = null) {
   laneTarget = lane;
+  laneReturn = returnFocus ? focusKeyOf(returnFocus) : null;
   $('#lane-dialog-title').textContent = lane ? t('Rename lane') : t('New lane');
   $('#ld-name').value = lane ? lane.name : '';
   $('#ld-error').textContent = '';
@@ -550,6 +416,7 @@ function openLaneDialog(lane) {
   $('#ld-name').focus();
 }
 $('#ld-cancel').addEventListener('click', () => laneDialog.close());
+laneDialog.addEventListener('close', () => returnFocusTo(laneReturn));
 $('#lane-form').addEventListener('submit', async ev => {
   ev.preventDefault();
   const name = $('#ld-name').value.trim();
@@ -612,10 +479,10 @@ function cardMenu(card, anchor) {
 function phaseMenu(phase, anchor) {
   const ps = phases();
   const i = ps.findIndex(p => p.id === phase.id);
-  const items = [[t('Edit'), () => openPhaseDialog(phase)]];
+  const items = [[t('Edit'), () => openPhaseDialog(phase, null, anchor)]];
   if (i > 0) items.push([t('Move left'), () => board.send({type: 'phase.move', id: phase.id, index: i - 1}).catch(() => {})]);
   if (i < ps.length - 1) items.push([t('Move right'), () => board.send({type: 'phase.move', id: phase.id, index: i + 1}).catch(() => {})]);
-  items.push([t('Add phase after this one'), () => openPhaseDialog(null, i + 1)]);
+  items.push([t('Add phase after this one'), () => openPhaseDialog(null, i + 1, anchor)]);
   if (config.isFacilitator) items.push([t('Delete phase'), () => { if (confirm(t('Delete this phase and all its cards?'))) board.send({type: 'phase.delete', id: phase.id}).catch(() => {}); }, true]);
   board.emit('phase-menu', {phase, items});
   openMenu(anchor, items);
@@ -624,7 +491,7 @@ function phaseMenu(phase, anchor) {
 function laneMenu(lane, anchor) {
   const ls = lanes();
   const i = ls.findIndex(l => l.id === lane.id);
-  const items = [[t('Rename'), () => openLaneDialog(lane)]];
+  const items = [[t('Rename'), () => openLaneDialog(lane, anchor)]];
   if (i > 0) items.push([t('Move up'), () => board.send({type: 'lane.move', id: lane.id, index: i - 1}).catch(() => {})]);
   if (i < ls.length - 1) items.push([t('Move down'), () => board.send({type: 'lane.move', id: lane.id, index: i + 1}).catch(() => {})]);
   if (config.isFacilitator) items.push([t('Delete lane'), () => { if (confirm(t('Delete this lane and all its cards?'))) board.send({type: 'lane.delete', id: lane.id}).catch(() => {}); }, true]);
@@ -638,8 +505,8 @@ function laneMenu(lane, anchor) {
 const grid = $('#grid-scroll');
 grid.addEventListener('click', ev => {
   const target = ev.target;
-  if (target.closest('#add-phase')) return openPhaseDialog(null);
-  if (target.closest('#add-lane')) return openLaneDialog(null);
+  if (target.closest('#add-phase')) return openPhaseDialog(null, null, target.closest('#add-phase'));
+  if (target.closest('#add-lane')) return openLaneDialog(null, target.closest('#add-lane'));
   const add = target.closest('.add-card');
   if (add) {
     const cell = add.closest('.cell');
@@ -688,7 +555,20 @@ grid.addEventListener('keydown', ev => {
   if (move) { ev.preventDefault(); moveCard(card, ...move).catch(() => {}); }
 });
 
-let dragCardId = null;
+// Drag and drop. What is being dragged is read from the drag itself (its data types), never from
+// a flag that `dragend` would have to clear: a redraw removes the dragged card from the page, so
+// its `dragend` never reaches the grid (a stale flag used to make the next library drop fail).
+let dragCardId = null; // the card being dragged, for the drop index; reset by every dragstart
+const dragKind = ev => {
+  const types = Array.from((ev.dataTransfer && ev.dataTransfer.types) || []);
+  if (types.includes('text/x-card-id')) return 'card';
+  if (types.includes('text/x-library-entry')) return 'entry';
+  return null;
+};
+const clearDropTargets = () => $$('.dragging, .drop-target').forEach(n => n.classList.remove('dragging', 'drop-target'));
+document.addEventListener('dragstart', () => { dragCardId = null; clearDropTargets(); }, true);
+document.addEventListener('dragend', clearDropTargets, true);
+document.addEventListener('drop', clearDropTargets, true);
 grid.addEventListener('dragstart', ev => {
   const node = ev.target.closest && ev.target.closest('.card');
   if (!node) return;
@@ -697,31 +577,36 @@ grid.addEventListener('dragstart', ev => {
   ev.dataTransfer.effectAllowed = 'move';
   node.classList.add('dragging');
 });
-grid.addEventListener('dragend', () => { dragCardId = null; $$('.dragging, .drop-target').forEach(n => n.classList.remove('dragging', 'drop-target')); });
 grid.addEventListener('dragover', ev => {
   const cell = ev.target.closest('.cell');
-  if (!cell) return;
+  const kind = dragKind(ev);
+  if (!cell || !kind || (kind === 'entry' && !board.canAddCards())) return;
   ev.preventDefault();
-  ev.dataTransfer.dropEffect = dragCardId ? 'move' : 'copy';
+  ev.dataTransfer.dropEffect = kind === 'card' ? 'move' : 'copy';
   $$('.drop-target').forEach(n => n !== cell && n.classList.remove('drop-target'));
   cell.classList.add('drop-target');
+});
+grid.addEventListener('dragleave', ev => {
+  const cell = ev.target.closest && ev.target.closest('.cell');
+  if (cell && !cell.contains(ev.relatedTarget)) cell.classList.remove('drop-target');
 });
 grid.addEventListener('drop', ev => {
   const cell = ev.target.closest('.cell');
   if (!cell) return;
   ev.preventDefault();
-  cell.classList.remove('drop-target');
+  clearDropTargets();
   const phaseId = Number(cell.dataset.phaseId), laneId = Number(cell.dataset.laneId);
-  // index: before the first card whose middle is below the pointer
-  const nodes = $$('.card', cell).filter(n => n.dataset.cardId !== dragCardId);
-  let index = nodes.findIndex(n => { const r = n.getBoundingClientRect(); return ev.clientY < r.top + r.height / 2; });
-  if (index < 0) index = nodes.length;
   const cardId = ev.dataTransfer.getData('text/x-card-id');
   const entryId = ev.dataTransfer.getData('text/x-library-entry');
+  // index: before the first card whose middle is below the pointer
+  const nodes = $$('.card', cell).filter(n => !cardId || n.dataset.cardId !== cardId);
+  let index = nodes.findIndex(n => { const r = n.getBoundingClientRect(); return ev.clientY < r.top + r.height / 2; });
+  if (index < 0) index = nodes.length;
+  dragCardId = null;
   if (cardId) {
-    const card = findCard(cardId);
-    if (card) moveCard(card, phaseId, laneId, index).catch(() => {});
-  } else if (entryId) {
+    const card = findCard(cardId) || findCard(store.cardId(cardId));
+    if (card && board.canEditCard(card)) moveCard(card, phaseId, laneId, index).catch(() => {});
+  } else if (entryId && board.canAddCards()) {
     const entry = libraryEntries.get(Number(entryId));
     if (entry) addCard({phase_id: phaseId, lane_id: laneId, library_entry_id: entry.id, title: entry.name,
       statement: entry.statements[0] || '', channels: entry.channels, index}).catch(() => {});
@@ -749,7 +634,19 @@ function libraryNode(e) {
   const b = el('button', {type: 'button', class: 'btn btn-small lib-add'});
   b.append(t('Add to board'), el('span', {class: 'visually-hidden', text: `: ${e.name}`}));
   li.append(b);
+  offerEntry(li, board.canAddCards());
   return li;
+}
+
+// A locked (or closed) board offers no way to put an entry on it: no button, no dragging.
+function offerEntry(li, open) {
+  li.draggable = open;
+  const b = $('.lib-add', li);
+  if (b) b.hidden = !open;
+}
+function renderLibraryState() {
+  const open = board.canAddCards();
+  for (const li of $$('#library-list .lib-entry')) offerEntry(li, open);
 }
 
 let libTimer = null;
@@ -770,7 +667,7 @@ $('#library-filters').addEventListener('input', () => { clearTimeout(libTimer); 
 $('#library-filters').addEventListener('submit', ev => { ev.preventDefault(); loadLibrary(); });
 
 function defaultCellFor(entry) {
-  const focus = state.session.settings || {};
+  const focus = S().session.settings || {};
   const ps = phases();
   const lane = lanes().find(l => l.kind === entry.lane) || lanes().find(l => l.kind === 'innovations') || lanes()[0];
   const phase = ps.find(p => p.id === focus.focus_phase_id) || ps[0];
@@ -781,8 +678,8 @@ libList.addEventListener('click', ev => {
   const b = ev.target.closest('.lib-add');
   if (!b) return;
   const entry = libraryEntries.get(Number(b.closest('.lib-entry').dataset.entryId));
-  if (!entry) return;
-  if (!state.phases.length) { board.toast(t('Add a phase first.')); return; }
+  if (!entry || !board.canAddCards()) return;
+  if (!S().phases.length) { board.toast(t('Add a phase first.')); return; }
   const [phaseId, laneId] = defaultCellFor(entry);
   openCardDialog({mode: 'add', phaseId, laneId, entry, returnFocus: b,
     preset: {title: entry.name, statement: entry.statements[0] || '', channels: entry.channels}});
@@ -802,12 +699,9 @@ $('#toggle-library').addEventListener('click', ev => {
 });
 
 // ---------------------------------------------------------------------------
-// start: draw from state, then go live when the browser can
+// start: the grid drawn from the store (replacing the server's first paint), then live
 
 render();
-board.setConnectionState('http');
-window.workshopBoard = board; // for tests and the facilitation module
-if ('WebSocket' in window) {
-  import('./live.js').then(m => m.connect(board)).catch(() => board.setConnectionState('http'));
-}
-board.emit('ready', board);
+showPresence();
+window.workshopBoard = board; // for tests
+client.goLive();

@@ -40,12 +40,25 @@ const CONNECTION_LABELS = {
   reconnecting: 'Reconnecting…',
 };
 
-// The connection indicator of the page (live.js decides the state).
+// The connection indicator of the page (live.js decides the state), and a banner across the
+// page while the connection is lost: a small header text is easy to miss in a workshop.
 export function showConnectionState(name, label, t) {
   const node = $('#connection-state');
   node.dataset.state = name;
   document.body.dataset.connection = name;
-  $('.label', node).textContent = label || t(CONNECTION_LABELS[name] || name);
+  const text = label || t(CONNECTION_LABELS[name] || name);
+  $('.label', node).textContent = text;
+  let banner = $('#connection-banner');
+  const lost = name === 'offline' || name === 'reconnecting';
+  if (lost && !banner) {
+    banner = el('p', {id: 'connection-banner', class: 'connection-banner', role: 'alert'});
+    const main = $('main') || document.body;
+    main.prepend(banner);
+  }
+  if (!banner) return;
+  banner.hidden = !lost;
+  const want = name === 'offline' ? text : t('Connection lost: reconnecting… Your changes are kept and sent later.');
+  if (lost && banner.textContent !== want) banner.textContent = want;
 }
 
 // Screen readers: the live region is emptied first so a repeated text is read again.

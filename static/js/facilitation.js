@@ -1,14 +1,16 @@
-// Facilitation on the board: the shared countdown, the facilitator's control
-// bar, dot voting on cards, the participants list. Server events arrive
-// through board.reducers; every control is also enforced on the server.
-// User text is only ever set with textContent.
+// Facilitation on the board: the shared countdown, the facilitator's control bar, dot voting on
+// cards, the participants list. A client of the page's store (store.js), like board.js: the
+// store's reducers apply the facilitation events; this module only draws what the store holds
+// and reacts to events that call for a word or a scroll. Every control is also enforced on the
+// server. User text is only ever set with textContent.
 import {board} from './board.js';
 import {$, el} from './dom.js';
 
 const t = (key, params) => board.t(key, params);
 const cfg = board.config;
 const isFac = cfg.isFacilitator;
-const S = () => board.state;
+const store = board.store;
+const S = () => store.view;
 
 
 const send = op => board.send(op).catch(() => null); // board.send shows the error itself
@@ -28,96 +30,30 @@ function noteServerNow(iso) {
 const serverNow = () => Date.now() + (clockOffset || 0);
 
 // ---------------------------------------------------------------------------
-// reducers for the facilitation events
+// what an event means for the people in the room (the state itself is the store's)
 
-function applySettings(settings) {
-  if (!settings) return;
-  const st = S();
-  const before = st.session.settings || {};
-  st.session.settings = {...before, ...settings};
-  if (!isFac && settings.anonymous && !before.anonymous) {
-    for (const c of st.cards) { c.author = null; c.author_participant_id = null; }
-    for (const p of st.participants || []) p.name = null;
+let pendingFocusScroll = false;
+const SPOKEN = {
+  'vote.open': 'Voting has started.',
+  'vote.reveal': 'The votes are revealed.',
+  'vote.close': 'The vote is closed; the cards are in order of priority.',
+};
+store.subscribe(change => {
+  if (change.kind === 'snapshot') {
+    noteServerNow((store.confirmed.timer || {}).now);
+    updateTimer();
+    return;
   }
-  if ((before.focus_phase_id !== settings.focus_phase_id || before.focus_lane_id !== settings.focus_lane_id)) {
-    pendingFocusScroll = true;
-  }
-}
-
-function applyAgenda(d) {
-  if (d.agenda) S().agenda = d.agenda;
-  if (d.timer) { S().timer = d.timer; noteServerNow(d.timer.now); announcedZero = false; announcedMinute = false; }
-  if (d.settings) applySettings(d.settings);
-  updateTimer();
-}
-
-const R = board.reducers;
-R['session.settings'] = d => {
-  applySettings(d.settings);
-  const st = S();
-  if (d.authors) {
-    for (const c of st.cards) {
-      const a = d.authors[String(c.id)];
-      if (a) { c.author = a[0]; c.author_participant_id = a[1]; }
-    }
-  }
-  if (d.participants) st.participants = d.participants;
-};
-for (const name of ['agenda.set', 'timer.start', 'timer.pause', 'timer.resume', 'timer.extend', 'timer.end', 'timer.next']) {
-  R[name] = applyAgenda;
-}
-R['vote.open'] = d => { S().vote = {...d.vote, mine: {}}; board.announce(t('Voting has started.')); };
-R['vote.cast'] = R['vote.retract'] = d => {
-  const v = S().vote;
-  if (v && v.id === d.vote_id) Object.assign(v, {total: d.total, voters: d.voters});
-};
-R['vote.reveal'] = d => {
-  S().vote = {...d.vote, mine: (S().vote || {}).mine || {}};
-  board.announce(t('The votes are revealed.'));
-};
-R['vote.close'] = d => {
-  const st = S();
-  st.vote = {...d.vote, mine: (st.vote || {}).mine || {}, ranking: d.ranking};
-  for (const c of st.cards) {
-    if (d.votes && d.votes[String(c.id)] !== undefined) c.votes = d.votes[String(c.id)];
-    if (d.positions && d.positions[String(c.id)] !== undefined) c.position = d.positions[String(c.id)];
-  }
-  board.announce(t('The vote is closed; the cards are in order of priority.'));
-};
-R['participant.rename'] = d => {
-  const st = S();
-  if (d.name === null) return; // anonymous mode: the name is not broadcast
-  st.participants ||= [];
-  const p = st.participants.find(x => x.id === d.id);
-  if (p) p.name = d.name;
-  else st.participants.push({id: d.id, name: d.name}); // joined after this page loaded
-  const ids = new Set(d.card_ids || []);
-  for (const c of st.cards) if (ids.has(c.id) && c.author !== null) c.author = d.name;
-};
-const removedIds = new Set(); // presence may still list them for a moment
-R['participant.remove'] = d => {
-  const st = S();
-  removedIds.add(d.id);
-  st.participants = (st.participants || []).filter(p => p.id !== d.id);
-  if (st.vote && d.vote && st.vote.id === d.vote.vote_id) Object.assign(st.vote, {total: d.vote.total, voters: d.vote.voters});
-  if (cfg.me.kind === 'participant' && cfg.me.id === d.id) removedFromSession();
-};
-R['plate.add'] = d => {
-  const st = S();
-  st.plate = (st.plate || []).filter(i => i.id !== d.item.id);
-  st.plate.push(d.item);
-};
-R['plate.update'] = d => { const i = (S().plate || []).find(x => x.id === d.id); if (i) Object.assign(i, d.changes); };
-R['plate.move'] = d => {
-  const i = (S().plate || []).find(x => x.id === d.id);
-  if (i) Object.assign(i, {section: d.section, heading: d.heading, position: d.position});
-};
-R['plate.delete'] = d => { S().plate = (S().plate || []).filter(x => x.id !== d.id); };
-R['session.update_plate_meta'] = d => { Object.assign(S().session, d.changes); };
-R['library.promote'] = d => {
-  const c = S().cards.find(x => x.id === d.card_id);
-  if (c) c.library_entry_id = d.library_entry_id;
-};
+  if (change.kind === 'presence' || change.kind === 'connection') { renderParticipants(); return; }
+  if (change.kind !== 'event') return;
+  const {event: evt, before} = change;
+  const d = evt.data || {};
+  if (d.timer) { noteServerNow(d.timer.now); announcedZero = false; announcedMinute = false; updateTimer(); }
+  if (SPOKEN[evt.event]) board.announce(t(SPOKEN[evt.event]));
+  const after = store.confirmed.session.settings || {};
+  if (before.focus_phase_id !== after.focus_phase_id || before.focus_lane_id !== after.focus_lane_id) pendingFocusScroll = true;
+  if (evt.event === 'participant.remove' && cfg.me.kind === 'participant' && cfg.me.id === d.id) removedFromSession();
+});
 
 function removedFromSession() {
   document.body.classList.add('removed');
@@ -155,17 +91,24 @@ function updateTimer() {
   const left = remainingNow();
   let status = tm.status;
   if (status === 'running' && left !== null && left <= 0) status = 'up';
+  // before a round starts the timer is idle: no big countdown and no round name that reads as
+  // running; only a quiet line saying which round comes next
+  const idle = status === 'pending' || status === 'idle' || status === 'finished';
   timerBox.dataset.status = status;
-  $('#round-label').textContent = tm.name || (tm.status === 'finished' ? t('All rounds are done') : t('No round running'));
+  timerBox.classList.toggle('idle', idle);
+  $('#round-label').textContent = idle
+    ? (status === 'finished' ? t('All rounds are done') : t('No round running'))
+    : tm.name;
   const ins = $('#round-instructions');
-  ins.textContent = tm.instructions || '';
+  ins.textContent = status === 'pending' && tm.name
+    ? t('Next round: %(name)s (%(n)s min)', {name: tm.name, n: Math.round((tm.duration_seconds || 0) / 60)})
+    : (idle ? '' : tm.instructions || '');
   let text = '–:––';
-  if (left !== null) text = fmt(left);
+  if (!idle && left !== null) text = fmt(left);
   if (status === 'up') text = `0:00 · ${t('Time is up')}`;
   else if (status === 'paused') text = `${fmt(left)} · ${t('Paused')}`;
-  else if (status === 'pending' && tm.name) text = fmt(left);
   if (countdown.textContent !== text) countdown.textContent = text;
-  countdown.setAttribute('aria-label', status === 'up' ? t('Time is up') : t('%(time)s left', {time: fmt(left || 0)}));
+  countdown.setAttribute('aria-label', idle ? t('No round running') : status === 'up' ? t('Time is up') : t('%(time)s left', {time: fmt(left || 0)}));
   if (tm.status === 'running') {
     if (left !== null && left <= 60 && left > 0 && !announcedMinute && (tm.duration_seconds || 0) > 90) {
       announcedMinute = true;
@@ -386,14 +329,15 @@ function renderVoteStatus() {
   voteBox.replaceChildren(...parts);
 }
 
-function voteControl({node, card}) {
+function voteControl({node, card, meta}) {
   const v = S().vote;
   if (!v || card.lane_id !== v.lane_id || String(card.id).startsWith('tmp-')) return;
   const counts = v.counts || {};
   if (v.status === 'revealed' || v.status === 'closed') {
     const n = counts[String(card.id)] || 0;
     node.classList.toggle('has-votes', n > 0);
-    if (n > 0) node.append(el('div', {class: 'vote-badge', 'aria-label': votesLabel(n), text: String(n)}));
+    // in the card's own flow (its meta line), so it never lies over the card's ⋯ button
+    if (n > 0) (meta || node).append(el('span', {class: 'vote-badge', role: 'img', 'aria-label': votesLabel(n), text: String(n)}));
     return;
   }
   if (v.status !== 'open' || cfg.me.kind !== 'participant') return;
@@ -412,21 +356,12 @@ function voteControl({node, card}) {
   node.append(box);
 }
 
+// The store counts this page's own votes (from its pending operation, then from its event);
+// the board keeps the keyboard focus on the same vote button through the redraw.
 function castVote(card, delta) {
-  const v = S().vote;
-  const key = String(card.id);
-  const opType = delta > 0 ? 'vote.cast' : 'vote.retract';
-  board.send({type: opType, card_id: card.id}).then(() => {
-    const cur = S().vote;
-    if (!cur || cur.id !== v.id) return;
-    cur.mine = {...(cur.mine || {})};
-    cur.mine[key] = Math.max(0, (cur.mine[key] || 0) + delta);
-    if (!cur.mine[key]) delete cur.mine[key];
-    board.announce(t('You have %(left)s of %(n)s votes left', {left: cur.votes_per_participant - used(), n: cur.votes_per_participant}));
-    board.render();
-    const again = document.querySelector(`#card-${card.id} .${delta > 0 ? 'vote-plus' : 'vote-minus'}`);
-    const fallback = document.querySelector(`#card-${card.id} .vote-plus, #card-${card.id} .vote-minus`);
-    (again && !again.disabled ? again : fallback || document.querySelector(`#card-${card.id}`))?.focus({preventScroll: true});
+  board.send({type: delta > 0 ? 'vote.cast' : 'vote.retract', card_id: card.id}).then(() => {
+    const v = S().vote;
+    if (v) board.announce(t('You have %(left)s of %(n)s votes left', {left: v.votes_per_participant - used(), n: v.votes_per_participant}));
   }).catch(() => {});
 }
 
@@ -435,7 +370,7 @@ function castVote(card, delta) {
 
 function onlineIds() {
   const ids = new Set();
-  for (const p of board.presence || []) {
+  for (const p of store.presence) {
     if (p.kind && p.kind !== 'participant') continue;
     const id = p.participant_id ?? p.id;
     if (id !== undefined && id !== null) ids.add(Number(id));
@@ -448,9 +383,9 @@ function renderParticipants() {
   if (!list) return;
   const online = onlineIds();
   const people = [...(S().participants || [])];
-  for (const p of board.presence || []) { // joined after the page loaded
+  for (const p of store.presence) { // joined after the page loaded (the store leaves out removed people)
     const id = p.participant_id ?? p.id;
-    if ((!p.kind || p.kind === 'participant') && id != null && !removedIds.has(Number(id)) && !people.some(x => x.id === Number(id))) {
+    if ((!p.kind || p.kind === 'participant') && id != null && !people.some(x => x.id === Number(id))) {
       people.push({id: Number(id), name: p.name || null});
     }
   }
@@ -471,13 +406,8 @@ function renderParticipants() {
       rn.addEventListener('click', () => {
         const name = prompt(t('New name for %(name)s', {name: p.name || ''}), p.name || '');
         if (name && name.trim()) {
-          board.send({type: 'participant.rename', id: p.id, name: name.trim()}).then(() => {
-            S().participants ||= [];
-            const x = S().participants.find(q => q.id === p.id);
-            if (x) x.name = name.trim(); // also in anonymous mode, where the event carries no name
-            else S().participants.push({id: p.id, name: name.trim()});
-            renderParticipants();
-          }).catch(() => {});
+          // the store keeps the name the facilitator typed, also in anonymous mode (no name broadcast)
+          send({type: 'participant.rename', id: p.id, name: name.trim()});
         }
       });
       const rm = el('button', {type: 'button', class: 'btn btn-small btn-danger', text: t('Remove'), 'aria-label': t('Remove %(name)s', {name: p.name || ''})});
@@ -495,7 +425,6 @@ function renderParticipants() {
 // ---------------------------------------------------------------------------
 // focus, lock, card menu
 
-let pendingFocusScroll = false;
 function applyBoardClasses() {
   const s = S().session.settings || {};
   const journey = $('#journey');
@@ -536,13 +465,22 @@ board.on('card-menu', ({card, items}) => {
     }]);
   }
 });
-board.on('render', () => { applyBoardClasses(); renderVoteStatus(); syncControls(); renderParticipants(); });
-board.on('snapshot', snap => { if (snap.timer) noteServerNow(snap.timer.now); updateTimer(); });
-board.on('connection', () => renderParticipants());
+board.on('render', () => { applyBoardClasses(); renderVoteStatus(); syncControls(); renderParticipants(); updateTimer(); });
 
-// presence comes from the live layer through board.setPresence; follow it
-const origSetPresence = board.setPresence.bind(board);
-board.setPresence = people => { origSetPresence(people); renderParticipants(); };
+// The participants list is a small overlay: Escape or a click elsewhere closes it.
+const participantsPanel = $('#participants-panel');
+if (participantsPanel) {
+  document.addEventListener('keydown', ev => {
+    if (ev.key !== 'Escape' || !participantsPanel.open || document.querySelector('dialog[open]')) return;
+    const inside = participantsPanel.contains(document.activeElement);
+    participantsPanel.open = false;
+    if (inside) { ev.preventDefault(); $('summary', participantsPanel).focus(); }
+  });
+  document.addEventListener('click', ev => {
+    if (participantsPanel.open && !participantsPanel.contains(ev.target)) participantsPanel.open = false;
+  });
+}
+
 
 // ---------------------------------------------------------------------------
 // start

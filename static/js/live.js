@@ -4,13 +4,17 @@
 //   missed (or a snapshot) and `synced`;
 // - remote events are applied strictly in seq order: one that skips ahead is
 //   held back and a `sync` asks for the missing ones;
-// - board.transport becomes a websocket transport: send() resolves on the ack,
+// - client.transport becomes a websocket transport: send() resolves on the ack,
 //   rejects on the error frame of the same op_id;
 // - operations not yet acknowledged stay in an outbox kept in sessionStorage,
 //   so a lost connection or a reload loses nothing; they are (re)sent after
 //   catch-up and the server applies an op_id only once;
 // - reconnects by itself with exponential backoff and jitter;
 // - presence: tells the server which card this person is editing.
+//
+// It feeds the page's store (store.js): events, the snapshot and presence each enter through
+// one store function (applyEvent, loadSnapshot, setPresence); acks and refusals of operations
+// sent before a reload go to store.ack / store.refuse.
 
 const BACKOFF_MIN = 500;
 const BACKOFF_MAX = 15000;
@@ -18,8 +22,9 @@ const PING_EVERY = 25000;
 const SILENCE_LIMIT = 60000; // nothing heard for this long: the connection is dead
 const CLOSE_NOT_ALLOWED = 4403;
 
-export function connect(board) {
-  const cfg = board.config;
+export function connect(client) {
+  const cfg = client.config;
+  const store = client.store;
   const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${cfg.wsPath}`;
   const storeKey = `workshop-outbox-${cfg.sessionId}-${cfg.me.kind}-${cfg.me.id}`;
 
@@ -57,8 +62,8 @@ export function connect(board) {
   }
 
   function state(name) {
-    board.setConnectionState(name, name === 'offline' && outbox.length
-      ? `${board.t('Offline: your changes are kept and sent later')} (${board.tn('%(n)s change waiting to be sent', '%(n)s changes waiting to be sent', outbox.length)})`
+    client.setConnectionState(name, name === 'offline' && outbox.length
+      ? `${client.t('Offline: your changes are kept and sent later')} (${client.tn('%(n)s change waiting to be sent', '%(n)s changes waiting to be sent', outbox.length)})`
       : undefined);
   }
 
@@ -68,9 +73,9 @@ export function connect(board) {
   }
 
   // ---------------------------------------------------------------------
-  // the transport board.send() uses
+  // the transport client.send() uses
 
-  board.transport = {
+  client.transport = {
     send(op) {
       return new Promise((resolve, reject) => {
         waiting.set(op.op_id, {op, resolve, reject});
@@ -83,28 +88,28 @@ export function connect(board) {
   };
 
   // what was typed before a reload shows again until the server answers it
-  if (outbox.length) board.restorePending(outbox);
+  if (outbox.length) store.restore(outbox);
 
   // ---------------------------------------------------------------------
   // incoming frames
 
   function applyInOrder(evt) {
-    const seq = board.state.seq;
+    const seq = store.seq;
     if (evt.seq <= seq) return;
     if (evt.seq > seq + 1) {
       held.set(evt.seq, evt);
       if (Date.now() - syncAsked > 2000) { syncAsked = Date.now(); send({type: 'sync', last_seq: seq}); }
       return;
     }
-    board.applyServerEvent(evt);
+    store.applyEvent(evt);
     // release what was held back, as far as it is contiguous
-    let next = held.get(board.state.seq + 1);
+    let next = held.get(store.seq + 1);
     while (next) {
       held.delete(next.seq);
-      board.applyServerEvent(next);
-      next = held.get(board.state.seq + 1);
+      store.applyEvent(next);
+      next = held.get(store.seq + 1);
     }
-    for (const s of held.keys()) if (s <= board.state.seq) held.delete(s);
+    for (const s of held.keys()) if (s <= store.seq) held.delete(s);
   }
 
   function onFrame(frame) {
@@ -114,14 +119,14 @@ export function connect(board) {
         break;
       case 'snapshot':
         held = new Map();
-        board.replaceSnapshot(frame.snapshot);
+        store.loadSnapshot(frame.snapshot);
         break;
       case 'synced': {
         const first = !synced;
         synced = true;
         attempts = 0;
         state('online');
-        if (frame.presence) board.setPresence(frame.presence);
+        if (frame.presence) store.setPresence(frame.presence);
         if (first) {
           // everything not yet acknowledged, in the order it was made
           for (const op of outbox) send({type: 'op', op});
@@ -129,7 +134,7 @@ export function connect(board) {
           // after an interruption: say so once everything queued is saved (at the last ack)
           if (wasOffline && outbox.length === 0) {
             wasOffline = false;
-            board.announce(board.t('Back online: all changes are saved.'));
+            client.announce(client.t('Back online: all changes are saved.'));
           }
         }
         break;
@@ -137,11 +142,11 @@ export function connect(board) {
       case 'ack': {
         const w = settle(frame.op_id);
         if (w) w.resolve(frame);
-        // its event came first (or was already on this board: a duplicate): drop any guess left
-        else board.forget(frame.op_id);
+        // sent before a reload: its event came first (or it was a duplicate): drop any guess left
+        else store.ack(frame.op_id);
         if (wasOffline && synced && outbox.length === 0) {
           wasOffline = false;
-          board.announce(board.t('Back online: all changes are saved.'));
+          client.announce(client.t('Back online: all changes are saved.'));
         }
         break;
       }
@@ -158,18 +163,18 @@ export function connect(board) {
         const w = frame.op_id ? settle(frame.op_id) : null;
         if (w) w.reject({code: frame.code, message: frame.message});
         else if (frame.op_id) { // an op from before a reload
-          board.forget(frame.op_id);
-          board.toast(frame.message);
+          store.refuse(frame.op_id);
+          client.toast(frame.message);
         }
         else console.warn('board protocol error', frame);
         break;
       }
       case 'presence':
-        board.setPresence(frame.people || []);
+        store.setPresence(frame.people || []);
         break;
       default:
         // pong, and frames other modules publish outside the event order (e.g. a timer)
-        board.emit('live-frame', frame);
+        client.emit('live-frame', frame);
         break;
     }
   }
@@ -187,7 +192,7 @@ export function connect(board) {
     ws = sock;
     sock.onopen = () => {
       lastHeard = Date.now();
-      sock.send(JSON.stringify({type: 'hello', last_seq: board.state.seq}));
+      sock.send(JSON.stringify({type: 'hello', last_seq: store.seq}));
     };
     sock.onmessage = ev => {
       if (sock !== ws) return;
@@ -241,7 +246,7 @@ export function connect(board) {
   // ---------------------------------------------------------------------
   // presence: the card dialog tells us what is being edited
 
-  board.on('editing', cardId => {
+  client.on('editing', cardId => {
     const id = typeof cardId === 'number' ? cardId : null;
     if (id === editing) return;
     editing = id;
@@ -249,11 +254,11 @@ export function connect(board) {
   });
 
   open();
-  board.live = {
+  client.live = {
     get connected() { return synced; },
     get outbox() { return [...outbox]; },
     reconnect() { drop(); attempts = 0; open(); },
     close() { stopped = true; clearInterval(pingTimer); drop(); },
   };
-  return board.live;
+  return client.live;
 }

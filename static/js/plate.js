@@ -1,75 +1,29 @@
-// The formula plate: a second view of the session, edited live through the
-// plate.* operations. It offers live.js the same small interface as the board
-// (config, state, send, applyServerEvent, replaceSnapshot, setConnectionState,
-// setPresence, restorePending, forget, transport), so both views share one
-// websocket protocol.
-import {$, $$, announce, el, httpTransport, opIds, pageData, showConnectionState, toast, translator} from './dom.js';
+// The formula plate: a second view of the session, edited live through the plate.* operations.
+// A client of the page's store (store.js) like the board: the plate reducers exist once, there;
+// this module draws `store.view.plate` after every change and sends operations through
+// client.send (the same websocket protocol, live.js).
+import {$, $$, el} from './dom.js';
+import {createClient} from './client.js';
 
-const {config, strings, snapshot} = pageData();
-let state = snapshot;
-const {t, tn} = translator(strings);
-const newOpId = opIds(config.me);
-const listeners = {};
+const client = createClient();
+const {config, t, store} = client;
+const S = () => store.view;
 
-const reducers = {
-  'plate.add': d => { state.plate = state.plate.filter(i => i.id !== d.item.id); applyRenumbered(d.renumbered); state.plate.push(d.item); },
-  'plate.update': d => { const i = state.plate.find(x => x.id === d.id); if (i) Object.assign(i, d.changes); },
-  'plate.move': d => {
-    applyRenumbered(d.renumbered);
-    const i = state.plate.find(x => x.id === d.id);
-    if (i) Object.assign(i, {section: d.section, heading: d.heading, position: d.position});
-  },
-  'plate.delete': d => { state.plate = state.plate.filter(x => x.id !== d.id); },
-  'session.update_plate_meta': d => { Object.assign(state.session, d.changes); },
-  'session.settings': d => { state.session.settings = d.settings; },
-};
-
-function applyRenumbered(renumbered) {
-  for (const [id, pos] of Object.entries(renumbered || {})) {
-    const i = state.plate.find(x => String(x.id) === String(id));
-    if (i) i.position = pos;
-  }
-}
-
-const transport = httpTransport(config.opsUrl, t, evt => plate.applyServerEvent(evt));
-
-export const plate = {
-  config, t, tn, reducers, transport, presence: [],
-  get state() { return state; },
-  on(name, fn) { (listeners[name] ||= []).push(fn); },
-  emit(name, data) { for (const fn of listeners[name] || []) fn(data); },
-  async send(op) {
-    op.op_id ||= newOpId();
-    try {
-      return await plate.transport.send(op);
-    } catch (err) {
-      plate.toast(err && err.message ? err.message : t('Something went wrong.'));
-      throw err;
-    }
-  },
-  applyServerEvent(evt) {
-    if (!evt || typeof evt.seq !== 'number' || evt.seq <= state.seq) return false;
-    const reduce = reducers[evt.event];
-    if (reduce) reduce(evt.data, evt);
-    state.seq = evt.seq;
-    render();
-    plate.emit('event', evt);
-    return true;
-  },
-  replaceSnapshot(snapshot) { state = snapshot; render(); plate.emit('snapshot', snapshot); },
-  setConnectionState(name, label) {
-    showConnectionState(name, label, t);
-    plate.emit('connection', name);
-  },
-  setPresence(people) { plate.presence = people; },
-  // the plate shows no guesses before the server answers: nothing to restore or drop
-  restorePending() {},
-  forget() {},
-  announce,
-  toast,
-  canEdit() { return config.isFacilitator || !(state.session.settings || {}).locked; },
+export const plate = Object.assign(client, {
+  canEdit() { return config.isFacilitator || !(S().session.settings || {}).locked; },
   render: () => render(),
-};
+});
+
+store.subscribe(change => {
+  if (change.kind === 'presence' || change.kind === 'connection') return;
+  scheduleRender();
+});
+let renderQueued = false;
+function scheduleRender() {
+  if (renderQueued) return;
+  renderQueued = true;
+  requestAnimationFrame(() => { renderQueued = false; render(); });
+}
 
 // ---------------------------------------------------------------------------
 // drawing
@@ -127,6 +81,12 @@ function focusItem(id) {
 }
 
 function render() {
+  const state = S();
+  // keyboard focus survives the redraw: the same button of the same line
+  const active = document.activeElement;
+  const activeItem = active && active.closest && active.closest('.plate-item');
+  const focusKey = activeItem && active.tagName === 'BUTTON'
+    ? [activeItem.dataset.itemId, [...activeItem.querySelectorAll('button')].indexOf(active)] : null;
   for (const box of $$('.plate-heading')) {
     const {section, heading} = box.dataset;
     const items = state.plate.filter(i => i.section === section && i.heading === heading)
@@ -139,6 +99,11 @@ function render() {
   const personas = $('#plate-personas');
   if (document.activeElement !== personas) personas.value = (state.session.personas || []).join(', ');
   tagline.readOnly = personas.readOnly = !plate.canEdit();
+  if (focusKey && !document.contains(active)) {
+    const li = document.querySelector(`.plate-item[data-item-id="${focusKey[0]}"]`);
+    const target = li && (li.querySelectorAll('button')[focusKey[1]] || li.querySelector('button'));
+    if (target) target.focus({preventScroll: true});
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -163,15 +128,12 @@ $('#plate-personas').addEventListener('change', ev => {
 });
 
 render();
-plate.setConnectionState('http');
 window.workshopPlate = plate;
-if ('WebSocket' in window) {
-  import('./live.js').then(m => m.connect(plate)).catch(() => {
-    // without the live layer: fetch the plate now and then so others' edits appear
-    setInterval(async () => {
-      if (editing !== null) return;
-      const res = await fetch(config.snapshotUrl, {credentials: 'same-origin'}).catch(() => null);
-      if (res && res.ok) { const snap = await res.json(); if (snap.seq > state.seq) plate.replaceSnapshot(snap); }
-    }, 4000);
-  });
-}
+client.goLive(() => {
+  // without the live layer: fetch the plate now and then so others' edits appear
+  setInterval(async () => {
+    if (editing !== null) return;
+    const res = await fetch(config.snapshotUrl, {credentials: 'same-origin'}).catch(() => null);
+    if (res && res.ok) { const snap = await res.json(); if (snap.seq > store.seq) store.loadSnapshot(snap); }
+  }, 4000);
+});

@@ -16,7 +16,8 @@
 // API (createStore returns an object with):
 //   seq                       the confirmed seq (the last event applied)
 //   confirmed                 the confirmed state (read only for callers)
-//   view                      confirmed + pending guesses (cached until the next change; read only)
+//   view                      confirmed + pending guesses (cached until the next change; read only:
+//                             with nothing pending it IS the confirmed state, no copy is made)
 //   pending                   the pending operations, oldest first (copies)
 //   applyEvent(evt) → bool    a server event frame {seq, event, data, op_id, actor}; false when
 //                             already applied (seq ≤ store.seq); drops its op from pending
@@ -25,6 +26,7 @@
 //   setPresence(people)       THE entry point for presence: [{kind, id, name, editing}]
 //   setConnection(name)       'http' | 'connecting' | 'online' | 'offline' | 'reconnecting'
 //   presence                  the people shown as here now: [] unless the connection is live
+//   people                    the last presence list as given (for a decoder of presence deltas)
 //   propose(op)               a local operation (with op_id) waits for the server; shown at once
 //   restore(ops)              propose operations kept from before a reload (known ones skipped)
 //   ack(opId)                 the server accepted the operation (its event was applied or it
@@ -106,6 +108,31 @@ function adjustMine(vote, cardId, delta) {
   if (!vote.mine[key]) delete vote.mine[key];
 }
 
+// who voted for what is never broadcast: this page learns its own votes from its own events
+function applyVote(s, d, ctx, delta) {
+  const v = s.vote;
+  if (!v || !same(v.id, d.vote_id)) return;
+  Object.assign(v, {total: d.total, voters: d.voters});
+  if (ctx.op && ctx.op.card_id !== undefined) adjustMine(v, ctx.op.card_id, delta);
+}
+
+// phases (columns) and lanes (rows) change the same way; deleting one deletes its cards
+function axisReducers(kind, list, cardKey) {
+  return {
+    [`${kind}.add`]: (s, d) => {
+      applyRenumbered(s[list], d.renumbered);
+      s[list] = s[list].filter(x => !same(x.id, d[kind].id));
+      s[list].push(d[kind]);
+    },
+    [`${kind}.update`]: (s, d) => { const x = find(s[list], d.id); if (x) Object.assign(x, d.changes); },
+    [`${kind}.move`]: (s, d) => { applyRenumbered(s[list], d.renumbered); const x = find(s[list], d.id); if (x) x.position = d.position; },
+    [`${kind}.delete`]: (s, d) => {
+      s[list] = s[list].filter(x => !same(x.id, d.id));
+      s.cards = s.cards.filter(c => !same(c[cardKey], d.id));
+    },
+  };
+}
+
 export const reducers = {
   'card.add': (s, d) => {
     s.cards = s.cards.filter(c => !same(c.id, d.card.id));
@@ -119,20 +146,8 @@ export const reducers = {
     if (c) Object.assign(c, {phase_id: d.phase_id, lane_id: d.lane_id, position: d.position});
   },
   'card.delete': (s, d) => { s.cards = s.cards.filter(c => !same(c.id, d.id)); },
-  'phase.add': (s, d) => { applyRenumbered(s.phases, d.renumbered); s.phases = s.phases.filter(p => !same(p.id, d.phase.id)); s.phases.push(d.phase); },
-  'phase.update': (s, d) => { const p = find(s.phases, d.id); if (p) Object.assign(p, d.changes); },
-  'phase.move': (s, d) => { applyRenumbered(s.phases, d.renumbered); const p = find(s.phases, d.id); if (p) p.position = d.position; },
-  'phase.delete': (s, d) => {
-    s.phases = s.phases.filter(p => !same(p.id, d.id));
-    s.cards = s.cards.filter(c => !same(c.phase_id, d.id));
-  },
-  'lane.add': (s, d) => { applyRenumbered(s.lanes, d.renumbered); s.lanes = s.lanes.filter(l => !same(l.id, d.lane.id)); s.lanes.push(d.lane); },
-  'lane.update': (s, d) => { const l = find(s.lanes, d.id); if (l) Object.assign(l, d.changes); },
-  'lane.move': (s, d) => { applyRenumbered(s.lanes, d.renumbered); const l = find(s.lanes, d.id); if (l) l.position = d.position; },
-  'lane.delete': (s, d) => {
-    s.lanes = s.lanes.filter(l => !same(l.id, d.id));
-    s.cards = s.cards.filter(c => !same(c.lane_id, d.id));
-  },
+  ...axisReducers('phase', 'phases', 'phase_id'),
+  ...axisReducers('lane', 'lanes', 'lane_id'),
 
   'session.settings': (s, d, ctx) => {
     applySettings(s, d.settings, ctx);
@@ -153,19 +168,8 @@ export const reducers = {
   'timer.next': applyAgenda,
 
   'vote.open': (s, d) => { s.vote = {...d.vote, mine: {}}; },
-  // who voted for what is never broadcast: this page learns its own votes from its own events
-  'vote.cast': (s, d, ctx) => {
-    const v = s.vote;
-    if (!v || !same(v.id, d.vote_id)) return;
-    Object.assign(v, {total: d.total, voters: d.voters});
-    if (ctx.op && ctx.op.card_id !== undefined) adjustMine(v, ctx.op.card_id, +1);
-  },
-  'vote.retract': (s, d, ctx) => {
-    const v = s.vote;
-    if (!v || !same(v.id, d.vote_id)) return;
-    Object.assign(v, {total: d.total, voters: d.voters});
-    if (ctx.op && ctx.op.card_id !== undefined) adjustMine(v, ctx.op.card_id, -1);
-  },
+  'vote.cast': (s, d, ctx) => applyVote(s, d, ctx, +1),
+  'vote.retract': (s, d, ctx) => applyVote(s, d, ctx, -1),
   'vote.reveal': (s, d) => { s.vote = {...d.vote, mine: (s.vote || {}).mine || {}}; },
   'vote.close': (s, d) => {
     s.vote = {...d.vote, mine: (s.vote || {}).mine || {}, ranking: d.ranking};
@@ -287,6 +291,7 @@ export function createStore({snapshot = {}, me = null, isFacilitator = false} = 
     },
     get pending() { return pending.map(p => ({...p.op})); },
     get connection() { return connection; },
+    get people() { return people; },
     get presence() {
       if (connection !== 'online') return []; // offline: nobody is known to be here
       return people.filter(p => !(p.kind === 'participant' && removed.has(String(p.id))));
@@ -370,6 +375,7 @@ export function createStore({snapshot = {}, me = null, isFacilitator = false} = 
   }
 
   function replay() {
+    if (pending.length === 0) return confirmed; // the common case (remote events): no copy
     const v = copy(confirmed);
     const ctx = {me, isFacilitator, store};
     for (const {op} of pending) {

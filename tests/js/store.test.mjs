@@ -3,7 +3,7 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 
-import {cellCards, createStore, reducers} from '../../static/js/store.js';
+import {cellCards, createStore, lanesOf, phasesOf, reducers} from '../../static/js/store.js';
 
 const me = {kind: 'participant', id: 12, name: 'Piet'};
 
@@ -223,12 +223,33 @@ test('subscribers hear every change, with the event and whether it was mine', ()
   assert.deepEqual(heard, [['pending', null], ['event', true], ['connection', null]]);
 });
 
-test('the view is cached between changes and rebuilt after one', () => {
+test('the view is cached between changes, rebuilt after one, and is no copy when nothing is pending', () => {
   seq = 10;
   const store = createStore({snapshot: board(), me});
+  assert.equal(store.view, store.confirmed, 'nothing pending: no copy');
+  store.propose({type: 'lane.update', op_id: 'p12-a-1', id: 7, name: 'Mijn baan'});
   const v1 = store.view;
-  assert.equal(store.view, v1);
-  store.applyEvent(event('lane.update', {id: 7, changes: {name: 'Innovaties'}}));
+  assert.notEqual(v1, store.confirmed);
+  assert.equal(store.view, v1, 'cached');
+  store.applyEvent(event('card.update', {id: 1, changes: {title: 'Nieuw'}}));
   assert.notEqual(store.view, v1);
-  assert.equal(store.view.lanes[0].name, 'Innovaties');
+  assert.equal(store.view.lanes[0].name, 'Mijn baan');
+  assert.equal(store.confirmed.lanes[0].name, 'Dienstinnovaties', 'a guess never reaches the confirmed state');
+  store.ack('p12-a-1');
+  assert.equal(store.view, store.confirmed);
+});
+
+test('phases and lanes: add, move with renumbering, delete takes their cards along', () => {
+  seq = 10;
+  const store = createStore({snapshot: board(), me});
+  store.applyEvent(event('phase.add', {phase: {id: 3, position: 1.5, current_name: null, desired_name: 'Betalen', statement: ''}, renumbered: {}}));
+  assert.deepEqual(phasesOf(store.view).map(p => p.id), [1, 3, 2]);
+  store.applyEvent(event('lane.add', {lane: {id: 8, position: 0, kind: 'custom', name: 'Knelpunten'}, renumbered: {7: 2}}));
+  assert.deepEqual(lanesOf(store.view).map(l => [l.id, l.position]), [[8, 0], [7, 2]]);
+  store.applyEvent(event('phase.move', {id: 1, position: 3, renumbered: {}}));
+  assert.deepEqual(phasesOf(store.view).map(p => p.id), [3, 2, 1]);
+  store.applyEvent(event('phase.delete', {id: 1, card_ids: [1, 2]}));
+  assert.deepEqual(store.view.cards, []);
+  store.applyEvent(event('lane.delete', {id: 8}));
+  assert.deepEqual(store.view.lanes.map(l => l.id), [7]);
 });
