@@ -102,7 +102,7 @@ def test_the_board_fits_the_window(app, chromium, ontwerp, role, viewport):
         assert grid_box["y"] + grid_box["height"] <= viewport["height"] + 1, grid_box
 
         if SHOTS and viewport == LAPTOP:
-            grid.evaluate("g => { g.scrollLeft = 0; }")
+            grid.evaluate("g => { g.scrollLeft = 0; g.scrollTop = 0; }")
             page.wait_for_timeout(100)
             page.screenshot(path=str(Path(SHOTS) / f"laptop-{role}.png"))
         assert errors == []
