@@ -137,17 +137,19 @@ function drawVote() {
 function fit() {
   const box = $('#bm-grid');
   const table = $('#bm-journey');
-  table.style.zoom = '1';
-  let zoom = 1;
-  for (let i = 0; i < 4; i += 1) { // the text rewraps at each zoom: converge in a few steps
-    const h = table.getBoundingClientRect().height;
-    const w = table.getBoundingClientRect().width;
-    const ratio = Math.min(box.clientHeight / h, box.clientWidth / w);
-    if (ratio >= 0.995 && ratio <= 1.001) break;
-    if (ratio > 1 && zoom >= 1) break;
-    zoom = Math.min(1, Math.floor(zoom * ratio * 1000) / 1000);
-    table.style.zoom = String(zoom);
+  const fits = z => {
+    table.style.zoom = String(z);
+    const r = table.getBoundingClientRect();
+    return r.height <= box.clientHeight && r.width <= box.clientWidth + 1;
+  };
+  if (fits(1)) return;
+  // the text rewraps at every zoom, so search: the largest zoom at which the journey fits
+  let lo = 0.2, hi = 1;
+  for (let i = 0; i < 7; i += 1) {
+    const mid = (lo + hi) / 2;
+    if (fits(mid)) lo = mid; else hi = mid;
   }
+  table.style.zoom = String(Math.floor(lo * 1000) / 1000);
 }
 
 // ---------------------------------------------------------------------------
@@ -175,5 +177,8 @@ store.subscribe(change => {
 noteServerNow((store.confirmed.timer || {}).now);
 draw();
 window.addEventListener('resize', schedule);
+// the header changes height with the round's text, and web fonts arrive late: fit again then
+new ResizeObserver(() => schedule()).observe($('#bm-grid'));
+if (document.fonts) document.fonts.ready.then(schedule);
 setInterval(drawTimer, 250);
 client.goLive();
