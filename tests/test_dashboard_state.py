@@ -61,6 +61,9 @@ def test_join_codes_and_states_do_not_wrap(app, chromium, facilitator, make_sess
                                          " parseFloat(getComputedStyle(el).lineHeight) || 20]")
             assert height < line * 1.6, (node.inner_text(), height, line)
         assert page.evaluate("() => document.documentElement.scrollWidth <= innerWidth")
+        # the table stays inside the page's column (its actions wrap instead of pushing it out)
+        assert page.evaluate("() => document.querySelector('main table.table').getBoundingClientRect().right"
+                             " <= document.querySelector('main').getBoundingClientRect().right")
         ctx.close()
 
 
