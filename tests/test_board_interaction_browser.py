@@ -63,6 +63,10 @@ def cells(page, lane_kind="innovations"):
 def test_focus_returns_to_the_card_after_edit_and_move_dialogs(chromium, server, facilitator, make_session):
     sid, _ = make_session(facilitator, formula="Ontwerp", with_cards=True)
     ctx, page = open_board(chromium, server, sid)
+    # the script has taken over the server's first paint of the grid: every card once
+    expect(page.locator("#journey")).to_have_attribute("data-rendered", "js")
+    snap = ctx.request.get(f"{server.url}/api/sessions/{sid}").json()
+    assert page.locator("#journey .card").count() == len(snap["cards"])
     card = cells(page).first.locator(".card").first
     title = card.locator(".card-title").inner_text()
 
@@ -204,7 +208,7 @@ def test_a_delete_refused_because_someone_else_deleted_first_keeps_the_card_gone
     title = card.locator(".card-title").inner_text()
     card_id = card.get_attribute("data-card-id")
     anna.context.set_offline(True)
-    expect(anna.locator("#connection-banner")).to_be_visible()
+    expect(anna.locator("#connection-state")).to_have_attribute("data-state", "offline")
     card.focus()
     anna.keyboard.press("Delete")  # confirm() is accepted
     expect(anna.locator(f"#card-{card_id}")).to_have_count(0)  # shown at once, waiting to be sent
@@ -224,7 +228,7 @@ def test_an_edit_refused_after_the_facilitator_renamed_shows_the_facilitators_ti
     card = cells(anna).first.locator(".card").first
     card_id = card.get_attribute("data-card-id")
     anna.context.set_offline(True)
-    expect(anna.locator("#connection-banner")).to_be_visible()
+    expect(anna.locator("#connection-state")).to_have_attribute("data-state", "offline")
     card.dblclick()
     anna.fill("#cd-title", "Anna's titel")
     anna.locator('#card-form button[type="submit"]').click()
@@ -238,3 +242,23 @@ def test_an_edit_refused_after_the_facilitator_renamed_shows_the_facilitators_ti
     expect(anna.locator("#toast")).to_be_visible()
     anna.wait_for_function("() => window.workshopBoard.live.outbox.length === 0")
     expect(anna.locator(f"#card-{card_id} .card-title")).to_have_text("Titel van Fien")
+
+
+def test_a_plate_line_being_typed_survives_someone_elses_change(chromium, server, facilitator, make_session):
+    sid, code = make_session(facilitator, formula="ontwikkel")
+    fctx, fac = open_board(chromium, server, sid)
+    fac.goto(f"{server.url}/s/{sid}/plate")
+    wait_live(fac)
+    pctx, bram = open_board(chromium, server, sid, facilitator=False, code=code, name="Bram")
+    bram.goto(f"{server.url}/s/{sid}/plate")
+    wait_live(bram)
+    fac.locator('.plate-heading[data-heading="Beleving"] .plate-item .plate-edit').first.click()
+    box = fac.locator(".plate-item textarea")
+    box.fill("Half getypt")
+    bram.evaluate("() => { window.prompt = () => 'U krijgt binnen vijf dagen antwoord.'; }")
+    bram.locator('.plate-heading[data-heading="Service"] .plate-add').click()
+    fac.locator(".plate-item", has_text="binnen vijf dagen").wait_for()
+    expect(box).to_have_value("Half getypt")
+    assert fac.errors == [] and bram.errors == []
+    pctx.close()
+    fctx.close()

@@ -43,11 +43,13 @@ const CONNECTION_LABELS = {
 // The connection indicator of the page (live.js decides the state), and a banner across the
 // page while the connection is lost: a small header text is easy to miss in a workshop.
 export function showConnectionState(name, label, t) {
-  const node = $('#connection-state');
-  node.dataset.state = name;
+  const node = $('#connection-state'); // a page may have no indicator (e.g. a read-only view)
   document.body.dataset.connection = name;
   const text = label || t(CONNECTION_LABELS[name] || name);
-  $('.label', node).textContent = text;
+  if (node) {
+    node.dataset.state = name;
+    $('.label', node).textContent = text;
+  }
   let banner = $('#connection-banner');
   const lost = name === 'offline' || name === 'reconnecting';
   if (lost && !banner) {

@@ -34,9 +34,9 @@ const serverNow = () => Date.now() + (clockOffset || 0);
 
 let pendingFocusScroll = false;
 const SPOKEN = {
-  'vote.open': 'Voting has started.',
-  'vote.reveal': 'The votes are revealed.',
-  'vote.close': 'The vote is closed; the cards are in order of priority.',
+  'vote.open': () => t('Voting has started.'),
+  'vote.reveal': () => t('The votes are revealed.'),
+  'vote.close': () => t('The vote is closed; the cards are in order of priority.'),
 };
 store.subscribe(change => {
   if (change.kind === 'snapshot') {
@@ -49,7 +49,7 @@ store.subscribe(change => {
   const {event: evt, before} = change;
   const d = evt.data || {};
   if (d.timer) { noteServerNow(d.timer.now); announcedZero = false; announcedMinute = false; updateTimer(); }
-  if (SPOKEN[evt.event]) board.announce(t(SPOKEN[evt.event]));
+  if (SPOKEN[evt.event]) board.announce(SPOKEN[evt.event]());
   const after = store.confirmed.session.settings || {};
   if (before.focus_phase_id !== after.focus_phase_id || before.focus_lane_id !== after.focus_lane_id) pendingFocusScroll = true;
   if (evt.event === 'participant.remove' && cfg.me.kind === 'participant' && cfg.me.id === d.id) removedFromSession();

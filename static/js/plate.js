@@ -34,7 +34,10 @@ function itemNode(item, siblings, index) {
   const li = el('li', {class: 'plate-item', 'data-item-id': item.id});
   if (editing === item.id) {
     const ta = el('textarea', {rows: '3', maxlength: '500', 'aria-label': t('Text')});
-    ta.value = item.text;
+    // a redraw (someone else's change) keeps what is being typed, and where
+    const typing = document.querySelector(`.plate-item[data-item-id="${item.id}"] textarea`);
+    ta.value = typing ? typing.value : item.text;
+    if (typing) setTimeout(() => ta.setSelectionRange(typing.selectionStart, typing.selectionEnd), 0);
     const save = el('button', {type: 'button', class: 'plate-item-btn', text: t('Save')});
     const cancel = el('button', {type: 'button', class: 'plate-item-btn', text: t('Cancel')});
     save.addEventListener('click', () => commitEdit(item, ta.value));
