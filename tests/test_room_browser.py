@@ -226,9 +226,13 @@ def test_the_projector_view_follows_the_live_board(app, chromium, ontwerp):
         assert beamer.locator("#bm-round").inner_text().strip() == "Welkom en doel van de sessie"
 
         board.locator("tr.lane-innovations td.cell").nth(3).locator(".add-card").click()
-        board.fill("#cd-title", "Projectorkaart")
+        board.fill("#cd-title", "Projectorkaart <img src=x onerror=window.pwned=1>")
         board.click("#card-form button[type=submit]")
-        beamer.locator("#bm-journey tr.lane-innovations td.cell").nth(3).locator(".card", has_text="Projectorkaart").wait_for()
+        new_card = beamer.locator("#bm-journey tr.lane-innovations td.cell").nth(3).locator(".card", has_text="Projectorkaart")
+        new_card.wait_for()
+        # user text is text on the projector too
+        assert "<img src=x" in new_card.inner_text()
+        assert beamer.evaluate("() => window.pwned === undefined && !document.querySelector('#bm-journey img')")
 
         # focusing a phase highlights it on the projector
         first_phase = board.locator("thead th.phase-head").first.get_attribute("data-phase-id")
@@ -241,7 +245,7 @@ def test_the_projector_view_follows_the_live_board(app, chromium, ontwerp):
         participant = app.test_client()
         join(participant, code, "Stemmer")
         snap = participant.get(f"/api/sessions/{sid}").get_json()
-        target = next(c for c in snap["cards"] if c["title"] == "Projectorkaart")
+        target = next(c for c in snap["cards"] if c["title"].startswith("Projectorkaart"))
         with WsClient(server.ws_url(sid), session_cookie(participant), last_seq=None) as voter:
             for _ in range(2):
                 assert voter.reply_to(voter.op("vote.cast", card_id=target["id"]))["type"] == "ack"
