@@ -17,9 +17,9 @@ from workshop.models import Lane, LibraryEntry, Template
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
-BLOCKING = {"serious", "critical"}
-# the WCAG 2.0/2.1 A and AA rules (the legal norm, EN 301 549); best-practice rules are advice
-AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+# the WCAG 2.0/2.1 A and AA rules (the legal norm, EN 301 549) and axe's best practices
+# (heading order, landmarks): a screen-reader user navigates by them
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]},
                "resultTypes": ["violations"]}
 
 
@@ -27,9 +27,9 @@ def _scan(page, axe) -> list[str]:
     results = axe.run(page, options=AXE_OPTIONS)
     found = []
     for v in results.response["violations"]:
-        if v["impact"] in BLOCKING:
-            targets = [" ".join(map(str, n["target"])) for n in v["nodes"][:3]]
-            found.append(f"{v['impact']} {v['id']}: {v['help']} at {targets}")
+        # every impact counts, minor included: a moderate heading-order slip is still a barrier
+        targets = [" ".join(map(str, n["target"])) for n in v["nodes"][:3]]
+        found.append(f"{v['impact']} {v['id']}: {v['help']} at {targets}")
     return found
 
 
@@ -54,7 +54,7 @@ def site(app, facilitator, make_session):
             "entry": entry_id}
 
 
-def test_every_page_has_no_serious_or_critical_axe_violations(app, db_path, chromium, site):
+def test_every_page_has_no_axe_violations(app, db_path, chromium, site):
     from axe_playwright_python.sync_playwright import Axe
 
     axe = Axe()
@@ -95,6 +95,8 @@ def test_every_page_has_no_serious_or_critical_axe_violations(app, db_path, chro
             ("board (facilitator)", f"/s/{site['sid']}"),
             ("board locked", f"/s/{site['locked']}"),
             ("board during a vote (facilitator)", f"/s/{site['vote']}"),
+            ("projector view", f"/s/{site['sid']}/beamer"),
+            ("projector view during a vote", f"/s/{site['vote']}/beamer"),
             ("plate", f"/s/{site['sid']}/plate"),
             ("templates", "/templates"),
             ("save as template", f"/sessions/{site['sid']}/save-template"),
@@ -103,6 +105,11 @@ def test_every_page_has_no_serious_or_critical_axe_violations(app, db_path, chro
             ("import", "/sessions/import"),
         ]:
             check(name, url)
+        # the join dialog with its QR code, open over the board
+        page.goto(f"{base}/s/{site['sid']}")
+        page.click("#join-open")
+        page.locator("#join-dialog[open]").wait_for()
+        check("join dialog")
         ctx.close()
 
     # registration is only open on an installation without accounts
@@ -170,6 +177,60 @@ def test_the_participant_flow_works_with_the_keyboard_only(app, chromium, facili
     with app.app_context():
         from workshop.models import Vote
         assert database.session.scalars(select(Vote.count).where(Vote.card_id == card_json["id"])).all() == [1]
+
+
+def test_the_room_controls_work_with_the_keyboard_only(app, chromium, facilitator, make_session):
+    """The facilitator's phase navigator, zoom, join dialog (QR code) and "More" drawer, by keyboard."""
+    sid, code = make_session(facilitator, title="Toetsenbord", formula="ontwerp", with_cards=True)
+    with LiveServer(app) as server:
+        ctx = chromium.new_context(locale="nl-NL", viewport={"width": 1366, "height": 768})
+        page = ctx.new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        browser_login(page, server.url, press_enter=True)
+        page.goto(f"{server.url}/s/{sid}")
+        page.locator("#journey .card").first.wait_for()
+
+        # jump to the last phase: the keyboard lands on that phase's header, which is in sight
+        last = page.locator("#phase-nav-list .phase-jump").last
+        _tab_to(page, last)
+        _assert_focus_visible(page)
+        page.keyboard.press("Enter")
+        page.wait_for_function("() => document.activeElement.closest('th.phase-head') !== null")
+        page.wait_for_timeout(600)
+        focused = page.evaluate("() => { const th = document.activeElement.closest('th.phase-head');"
+                                " const r = th.getBoundingClientRect(); return [th.dataset.phaseId, r.left, r.right]; }")
+        assert focused[0] == last.get_attribute("data-phase-id")
+        assert 0 <= focused[1] and focused[2] <= 1366
+
+        # zoom out to the whole journey and back
+        whole = page.locator(".zoom-btn[data-zoom=fit]")
+        _tab_to(page, whole)
+        page.keyboard.press("Enter")
+        assert whole.get_attribute("aria-pressed") == "true"
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.press("Enter")
+        assert page.locator("#grid-scroll").get_attribute("data-zoom") == "normal"
+
+        # the join dialog: code and QR code; Escape closes it and the focus comes back
+        _tab_to(page, page.locator("#join-open"))
+        page.keyboard.press("Enter")
+        page.locator("#join-dialog[open] img.join-qr").wait_for()
+        page.keyboard.press("Escape")
+        page.wait_for_function("() => !document.querySelector('#join-dialog').open")
+        assert page.evaluate("() => document.activeElement.id") == "join-open"
+
+        # the drawer of rarely used settings opens with Enter, its fields are reachable, Escape closes it
+        summary = page.locator("#control-more summary")
+        _tab_to(page, summary)
+        page.keyboard.press("Enter")
+        _tab_to(page, page.locator("#ctl-vote-max"))
+        page.keyboard.press("Escape")
+        assert page.locator("#control-more").evaluate("d => d.open") is False
+        assert page.evaluate("() => document.activeElement.closest('#control-more summary') !== null")
+        assert errors == []
+        ctx.close()
 
 
 def _tab_to(page, locator, limit: int = 600) -> None:

@@ -104,6 +104,7 @@ def test_whole_session_in_chromium(app, chromium, facilitator, tmp_path):
         for page in [fac, *people]:
             for t in titles:
                 page.locator(".card-title", has_text=t).wait_for(timeout=4000)
+        fac.click("#control-more summary")  # the vote's budget sits in the "More settings" drawer
         fac.fill("#ctl-vote-max", "2")
         fac.click("[data-vote=open]")
         expect(fac.locator("#vote-status")).to_contain_text("Dienstinnovaties")

@@ -36,13 +36,27 @@ def actor_for(ws: WorkshopSession) -> Actor | None:
     return Actor("participant", p.id, p.display_name)
 
 
+def deny_access():
+    """What anyone without access to a session gets, on every page of it."""
+    abort(403)
+
+
 def require_session(session_id: int) -> tuple[WorkshopSession, Actor]:
     ws = db.session.get(WorkshopSession, session_id)
     if ws is None:
         abort(404)
     actor = actor_for(ws)
     if actor is None:
-        abort(403)
+        deny_access()
+    return ws, actor
+
+
+def require_facilitation(session_id: int) -> tuple[WorkshopSession, Actor]:
+    """A page only the session's facilitator may see (the projector view, the join QR code).
+    Anyone else, its participants included, gets exactly what a foreign session gives them."""
+    ws, actor = require_session(session_id)
+    if not actor.is_facilitator:
+        deny_access()
     return ws, actor
 
 

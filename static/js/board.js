@@ -87,7 +87,7 @@ function cardNode(card) {
     draggable: board.canEditCard(card) ? 'true' : 'false', tabindex: '0',
     'aria-label': card.title});
   const body = el('div', {class: 'card-body'});
-  body.append(el('h4', {class: 'card-title', text: card.title}));
+  body.append(el('h3', {class: 'card-title', text: card.title}));
   if (card.statement) body.append(el('p', {class: 'card-statement', text: card.statement}));
   if (card.channels && card.channels.length) {
     const ul = el('ul', {class: 'chips', 'aria-label': t('Channels')});

@@ -13,3 +13,4 @@ def register(app) -> None:
     from . import templates_pages; app.register_blueprint(templates_pages.bp)  # noqa: E702
     from . import library_pages; app.register_blueprint(library_pages.bp)  # noqa: E702
     app.register_blueprint(exports.bp)
+    from . import beamer; app.register_blueprint(beamer.bp)  # noqa: E702

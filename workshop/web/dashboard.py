@@ -1,7 +1,7 @@
 """The facilitator's dashboard: their sessions, creating, opening, closing and deleting them."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -29,7 +29,16 @@ def index():
         .where(WorkshopSession.facilitator_id == current_user.id)
         .order_by(WorkshopSession.created_at.desc(), WorkshopSession.id.desc())
     ).all()
-    return render_template("dashboard/index.html", rows=rows, form=ConfirmForm(), format_code=ops.format_code)
+    return render_template("dashboard/index.html", rows=rows, form=ConfirmForm(), format_code=ops.format_code,
+                           present=_present(ws for ws, _cards, _people in rows))
+
+
+def _present(sessions) -> dict[int, int]:
+    """How many people are on each session's board right now (live presence; closed ones skipped)."""
+    presence = current_app.extensions.get("presence")
+    if presence is None:
+        return {}
+    return {ws.id: len(presence.people(ws.id)) for ws in sessions if ws.status != "closed"}
 
 
 def _start_choices():
