@@ -45,6 +45,9 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None  # a half-day session outlives the default hour
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024
+    # seconds a client has to send a whole request body (read before any transaction starts;
+    # see docs/deployment.md); a slower client gets 408 and its connection is closed
+    REQUEST_BODY_TIMEOUT = 10.0
     # websocket limits
     WS_MAX_MESSAGE_SIZE = 16 * 1024
     WS_PING_INTERVAL = 25
@@ -77,6 +80,8 @@ class Config:
             conf["TRUST_PROXY"] = int(os.environ["TRUST_PROXY"])
         if os.environ.get("ALLOW_REGISTRATION") == "1":
             conf["ALLOW_REGISTRATION"] = True
+        if os.environ.get("REQUEST_BODY_TIMEOUT"):
+            conf["REQUEST_BODY_TIMEOUT"] = float(os.environ["REQUEST_BODY_TIMEOUT"])
         if os.environ.get("RETENTION_DAYS"):
             conf["RETENTION_DAYS"] = int(os.environ["RETENTION_DAYS"])
         return conf

@@ -52,7 +52,7 @@ from wsproto.events import Ping, TextMessage
 from wsproto.utilities import LocalProtocolError
 
 from ..board import Actor, BoardError, OpResult, apply_operation
-from ..db import db
+from ..db import db, read_transaction
 from ..models import Participant
 from ..identity import require_session
 from . import catchup
@@ -601,9 +601,9 @@ class LiveConnection:
         """
         session = db.session
         try:
-            return fn(session, *args)
+            with read_transaction(session):  # on SQLite: no write lock for a read
+                return fn(session, *args)
         finally:
-            session.rollback()
             session.remove()
 
 

@@ -11,7 +11,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import RadioField
 
 from ..board import BoardError
-from ..db import db
+from ..db import db, read_transaction
 from ..export import document, files, pdf
 from ..export.report import build_report
 from ..sessions import format_code
@@ -52,22 +52,30 @@ def _render_off_the_hub(report: dict, size: str) -> bytes:
 
 @bp.route("/s/<int:session_id>/export.pdf")
 def pdf_download(session_id: int):
-    ws = _facilitator_session(session_id)
     size = "A4" if request.args.get("size", "").lower() == "a4" else "A3"
-    data = _render_off_the_hub(build_report(db.session, ws), size)
+    # read in one short read transaction, then render with none open: a render of
+    # seconds never holds the database (on SQLite a read takes no write lock at all)
+    with read_transaction(db.session):
+        ws = _facilitator_session(session_id)
+        report = build_report(db.session, ws)
+    data = _render_off_the_hub(report, size)
     return _download(data, "application/pdf", files.filename(ws, "pdf"))
 
 
 @bp.route("/s/<int:session_id>/export.json")
 def json_download(session_id: int):
-    ws = _facilitator_session(session_id)
-    return _download(files.json_bytes(db.session, ws), "application/json", files.filename(ws, "json"))
+    with read_transaction(db.session):
+        ws = _facilitator_session(session_id)
+        data = files.json_bytes(db.session, ws)
+    return _download(data, "application/json", files.filename(ws, "json"))
 
 
 @bp.route("/s/<int:session_id>/export.csv")
 def csv_download(session_id: int):
-    ws = _facilitator_session(session_id)
-    return _download(files.csv_bytes(db.session, ws), "text/csv; charset=utf-8", files.filename(ws, "csv"))
+    with read_transaction(db.session):
+        ws = _facilitator_session(session_id)
+        data = files.csv_bytes(db.session, ws)
+    return _download(data, "text/csv; charset=utf-8", files.filename(ws, "csv"))
 
 
 class ImportForm(FlaskForm):
