@@ -59,6 +59,8 @@ class Config:
     # number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted (0: none)
     TRUST_PROXY = 0
     RATELIMIT_ENABLED = True
+    # Redis keys of the rate-limit counters (installations sharing one Redis need different ones)
+    RATELIMIT_KEY_PREFIX = "workshop:ratelimit:"
     # browser registration after the first account (ALLOW_REGISTRATION=1)
     ALLOW_REGISTRATION = False
 
@@ -80,6 +82,8 @@ class Config:
             conf["TRUST_PROXY"] = int(os.environ["TRUST_PROXY"])
         if os.environ.get("ALLOW_REGISTRATION") == "1":
             conf["ALLOW_REGISTRATION"] = True
+        if os.environ.get("RATELIMIT_KEY_PREFIX"):
+            conf["RATELIMIT_KEY_PREFIX"] = os.environ["RATELIMIT_KEY_PREFIX"]
         if os.environ.get("REQUEST_BODY_TIMEOUT"):
             conf["REQUEST_BODY_TIMEOUT"] = float(os.environ["REQUEST_BODY_TIMEOUT"])
         if os.environ.get("RETENTION_DAYS"):
