@@ -34,20 +34,34 @@ def _download(data: bytes, mimetype: str, name: str) -> Response:
     return response
 
 
-def _render_off_the_hub(report: dict, size: str) -> bytes:
-    """Under gevent, draw the PDF in a real thread of gevent's pool.
+RENDER_TIMEOUT = 120  # seconds: far above the largest board's render
 
-    Rendering is pure CPU (the report dict is read before, in this greenlet); in a
-    thread it shares the interpreter with the hub every few milliseconds instead of
-    holding it for the whole render, so other sessions' live boards keep moving.
+
+def _render_off_the_hub(report: dict, size: str) -> bytes:
+    """Under gevent, draw the PDF in a process of its own (export/render_process.py).
+
+    The report dict is read before, in a short read transaction that has ended.
+    Rendering is seconds of pure-Python CPU: in a thread it would share the
+    interpreter lock with every live board of this worker (adds then waited
+    hundreds of milliseconds behind it); in a child process, at a lower CPU
+    priority, this greenlet just waits on a pipe and the hub stays free.
     """
     try:
-        from gevent import get_hub, monkey
+        from gevent import monkey
     except ImportError:  # pragma: no cover
         return pdf.render_pdf(report, pagesize=size)
     if not monkey.is_module_patched("socket"):
         return pdf.render_pdf(report, pagesize=size)
-    return get_hub().threadpool.apply(pdf.render_pdf, (report,), {"pagesize": size})
+    import json
+    import sys
+
+    from gevent import subprocess
+
+    done = subprocess.run([sys.executable, "-m", "workshop.export.render_process", size],
+                          input=json.dumps(report).encode(), capture_output=True, timeout=RENDER_TIMEOUT)
+    if done.returncode != 0 or not done.stdout.startswith(b"%PDF-"):
+        raise RuntimeError(f"PDF render failed ({done.returncode}): {done.stderr.decode()[-2000:]}")
+    return done.stdout
 
 
 @bp.route("/s/<int:session_id>/export.pdf")
