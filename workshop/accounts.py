@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -58,6 +58,16 @@ def authenticate(db: Session, email: str, password: str) -> Facilitator | None:
         return None
     facilitator.last_login_at = utcnow()
     return facilitator
+
+
+def end_sessions(db: Session, facilitator: Facilitator) -> None:
+    """Every login of this account ends: a copied cookie, another browser, a remember-me cookie.
+
+    Logout calls it; so will deactivation and a password change once they exist.
+    """
+    db.execute(update(Facilitator).where(Facilitator.id == facilitator.id)
+               .values(session_version=Facilitator.session_version + 1))
+    db.flush()
 
 
 def facilitator_count(db: Session) -> int:

@@ -27,15 +27,20 @@ def init_app(app) -> None:
 
 @login_manager.user_loader
 def _load(user_id: str):
+    """The account of a login cookie (``<id>.<session_version>``), unless that login has been ended."""
     try:
-        user_id = int(user_id)
+        account_id, version = (int(part) for part in str(user_id).split("."))
     except (TypeError, ValueError):
-        return None
+        return None  # also a cookie from before session versions: log in again
     if db.session().in_transaction():  # asked for in the middle of a unit of work: part of it
-        return db.session.get(Facilitator, user_id)
-    # on its own: a short read, so a request that then waits on Redis or a password hash holds nothing
-    with read_transaction(db.session):
-        return db.session.get(Facilitator, user_id)
+        facilitator = db.session.get(Facilitator, account_id)
+    else:
+        # on its own: a short read, so a request that then waits on Redis or a password hash holds nothing
+        with read_transaction(db.session):
+            facilitator = db.session.get(Facilitator, account_id)
+    if facilitator is None or facilitator.session_version != version:
+        return None
+    return facilitator
 
 
 def registration_open() -> bool:
@@ -75,6 +80,8 @@ def login():
 @login_required
 def logout():
     # the CSRF token is checked for every POST by CSRFProtect (web/security.py)
+    accounts.end_sessions(db.session, current_user)  # server-side: a copied cookie stops working too
+    db.session.commit()
     logout_user()
     flash(_("You are logged out."), "info")
     return redirect(url_for("pages.home"))
