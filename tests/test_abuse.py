@@ -7,6 +7,7 @@ holds up live edits. SQLite with one worker; PostgreSQL + Redis with two.
 """
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import socket
@@ -236,3 +237,38 @@ def test_a_large_pdf_export_never_holds_up_live_edits(served):
         a.close()
         b.close()
     assert not slow, "; ".join(rounds)
+
+
+def test_body_refusals_are_plain_answers_that_never_reach_the_app(app):
+    """Unit view of web/request_body.py: a body that stops halfway, a bad length, an API client."""
+    import io
+
+    from workshop.web.request_body import RequestBodyReader
+
+    reached = []
+
+    def wsgi_app(environ, start_response):
+        reached.append(environ["wsgi.input"].read())
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    def call(environ):
+        seen = {}
+
+        def start_response(status, headers, exc_info=None):
+            seen.update(status=status, headers=dict(headers))
+        body = b"".join(RequestBodyReader(wsgi_app, 1000, 1.0)(environ, start_response))
+        return seen["status"], seen["headers"], body
+
+    base = {"REQUEST_METHOD": "POST", "PATH_INFO": "/api/sessions/1/operations"}
+    status, headers, body = call(dict(base, CONTENT_LENGTH="10", **{"wsgi.input": io.BytesIO(b'{"a"')}))
+    assert status.startswith("400") and headers["Connection"] == "close" and reached == []
+    assert json.loads(body)["error"]["code"] == "malformed"
+    status, _, _ = call(dict(base, CONTENT_LENGTH="-1", **{"wsgi.input": io.BytesIO(b"")}))
+    assert status.startswith("400") and reached == []
+    status, _, body = call(dict(base, CONTENT_LENGTH="7", **{"wsgi.input": io.BytesIO(b'{"a":1}')}))
+    assert status.startswith("200") and reached == [b'{"a":1}']
+    # a chunked body over the limit is cut off and refused
+    status, _, body = call(dict(base, PATH_INFO="/", HTTP_TRANSFER_ENCODING="chunked",
+                                **{"wsgi.input": io.BytesIO(b"x" * 5000)}))
+    assert status.startswith("413") and "te groot" in body.decode()

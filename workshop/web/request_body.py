@@ -7,21 +7,22 @@ middleware makes that impossible by construction: it reads the body (at most
 ``MAX_CONTENT_LENGTH`` bytes, within ``REQUEST_BODY_TIMEOUT`` seconds in total)
 into memory first and only then calls the Flask app, which reads it from
 memory. A client that is too slow gets 408 and its connection is closed; one
-that announces too much gets 413 without a byte being read.
+that announces too much is passed on unread, and the app answers 413 (Werkzeug
+checks ``MAX_CONTENT_LENGTH`` against Content-Length before reading).
 
-The refusal is rendered by the app itself (a ``before_request`` hook that runs
-before anything else), so API clients get the JSON error shape and pages the
-translated error page; no database is touched for it.
+The refusal is a small fixed answer written by the middleware itself (JSON
+``{"error": {"code", "message"}}`` under ``/api/``, plain text elsewhere, Dutch
+unless the browser asks for English): the app, and so the database, never
+sees the request.
 """
 from __future__ import annotations
 
 import io
+import json
 import socket
 
-from flask import abort, request
-from werkzeug.exceptions import RequestEntityTooLarge, RequestTimeout
+from werkzeug.http import HTTP_STATUS_CODES
 
-ERROR_KEY = "workshop.body_error"
 CHUNK = 64 * 1024
 
 
@@ -70,7 +71,9 @@ class RequestBodyReader:
         except ValueError:
             return self._refuse(environ, start_response, 400)
         if length is not None and length > self.limit:
-            return self._refuse(environ, start_response, 413)
+            # announced too large: nothing is read; the app refuses it on first access to the
+            # body (Werkzeug checks MAX_CONTENT_LENGTH against Content-Length), with its own page
+            return self.wsgi_app(environ, start_response)
         try:
             body = self._read(environ, length)
         except BodyTooLarge:
@@ -106,31 +109,35 @@ class RequestBodyReader:
                 sock.settimeout(previous)
 
     def _refuse(self, environ, start_response, status: int):
-        environ[ERROR_KEY] = status
-        environ["wsgi.input"] = io.BytesIO(b"")
-        environ["CONTENT_LENGTH"] = "0"
-        environ.pop("HTTP_TRANSFER_ENCODING", None)
+        """A small fixed answer, written here: no app, no template, no database.
 
-        def closing_start_response(status_line, headers, exc_info=None):
-            # the rest of the body may still be on its way: do not read it, end the connection
-            headers = [(k, v) for k, v in headers if k.lower() != "connection"] + [("Connection", "close")]
-            return start_response(status_line, headers, exc_info)
+        Slow-body attackers time out together; an error page rendered by the
+        app for each of them at that instant would hold the worker up.
+        """
+        code, nl, en = REFUSALS[status]
+        wants_english = environ.get("HTTP_ACCEPT_LANGUAGE", "").lower().startswith("en")
+        message = en if wants_english else nl
+        if environ.get("PATH_INFO", "").startswith("/api/"):
+            body = json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False).encode()
+            content_type = "application/json"
+        else:
+            body = message.encode()
+            content_type = "text/plain; charset=utf-8"
+        # the rest of the body may still be on its way: do not read it, end the connection
+        start_response(f"{status} {HTTP_STATUS_CODES[status]}", [
+            ("Content-Type", content_type), ("Content-Length", str(len(body))), ("Connection", "close")])
+        return [body]
 
-        return self.wsgi_app(environ, closing_start_response)
 
-
-def _refuse_unread_body():
-    status = request.environ.get(ERROR_KEY)
-    if status == 408:
-        raise RequestTimeout()
-    if status == 413:
-        raise RequestEntityTooLarge()
-    if status is not None:
-        abort(400)
+# status -> (error code, Dutch message, English message)
+REFUSALS = {
+    400: ("malformed", "Het verzoek is onvolledig of onleesbaar.", "The request is incomplete or unreadable."),
+    408: ("timeout", "Het verzoek kwam te langzaam binnen; probeer het opnieuw.",
+          "The request arrived too slowly; please try again."),
+    413: ("too_large", "Het verzoek is te groot.", "The request is too large."),
+}
 
 
 def init_app(app) -> None:
     app.wsgi_app = RequestBodyReader(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"],
                                      app.config["REQUEST_BODY_TIMEOUT"])
-    # first of all hooks: before the CSRF check, the websocket guard or any database access
-    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_unread_body)
