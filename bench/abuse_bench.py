@@ -103,8 +103,10 @@ class Editor(threading.Thread):
         super().__init__(daemon=True, name=name)
         self.url, self.cookie, self.setup, self.rate, self.stop = url, cookie, setup, rate, stop
         self.sent = 0
+        self.acked = 0
         self.acks: list[float] = []
         self.slow: list[float] = []  # when (time.monotonic()) an ack took over SLOW
+        self.measure_from = [0.0]  # acks of edits sent before this (the warm-up) are not counted
         self.errors: list[str] = []
         self.ready = threading.Event()
 
@@ -129,11 +131,12 @@ class Editor(threading.Thread):
                         frame = json.loads(ws.recv(timeout=30))
                         if frame.get("op_id") == op_id and frame["type"] in ("ack", "error"):
                             break
-                    if frame["type"] == "ack":
+                    self.acked += frame["type"] == "ack"
+                    if frame["type"] == "ack" and start >= self.measure_from[0]:
                         self.acks.append(time.monotonic() - start)
                         if self.acks[-1] > SLOW:
                             self.slow.append(start)
-                    else:
+                    elif frame["type"] == "error":
                         self.errors.append(frame.get("code", "?"))
                     time.sleep(max(0.0, 1 / self.rate - (time.monotonic() - start)))
         except Exception as err:  # noqa: BLE001
@@ -142,13 +145,20 @@ class Editor(threading.Thread):
             self.ready.set()
 
 
+WARMUP = 1.5  # seconds of editing before the measurement starts (connections settle)
+
+
 def run_editors(ws_url: str, cookies: list[str], setup: dict, rate: float, during) -> tuple[list[Editor], object]:
     stop = threading.Event()
+    measure_from = [float("inf")]
     editors = [Editor(ws_url, c, setup, rate, stop, f"editor-{i}") for i, c in enumerate(cookies)]
     for e in editors:
+        e.measure_from = measure_from
         e.start()
     for e in editors:
         e.ready.wait(30)
+    time.sleep(WARMUP)
+    measure_from[0] = time.monotonic()
     try:
         result = during()
     finally:
@@ -160,8 +170,10 @@ def run_editors(ws_url: str, cookies: list[str], setup: dict, rate: float, durin
 
 def edit_figures(editors: list[Editor]) -> dict:
     acks = [t for e in editors for t in e.acks]
-    return {"edits_sent": sum(e.sent for e in editors), "edits_acked": len(acks),
+    return {"edits_sent": sum(e.sent for e in editors), "edits_measured": len(acks),
+            "edits_acked": sum(e.acked for e in editors),
             "edit_errors": sum(len(e.errors) for e in editors),
+            "edit_error_kinds": sorted({err[:60] for e in editors for err in e.errors})[:3],
             "ack_p50_ms": ms(percentile(acks, 50)), "ack_p99_ms": ms(percentile(acks, 99)),
             "ack_max_ms": ms(max(acks) if acks else None)}
 
@@ -172,42 +184,54 @@ def slow_bodies(port: int, setup: dict, args) -> dict:
             ).encode()
     dropped: list[float] = []
     answered_408 = [0]
-    lock = threading.Lock()
 
-    def attacker():
-        try:
+    def attack(stop_after: float) -> None:
+        """Every attacker connection in one thread (a selector): the bench's own threads
+        would otherwise all wake at the drop and delay the editors' threads (the GIL)."""
+        import selectors
+
+        sel = selectors.DefaultSelector()
+        started = {}
+        for _ in range(args.attackers):
             s = socket.create_connection(("127.0.0.1", port), timeout=5)
             s.sendall(head + b'{"typ')
-            start = time.monotonic()
-            s.settimeout(args.body_timeout + args.seconds + 10)
-            data = b""
-            while True:
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
-            with lock:
-                dropped.append(time.monotonic() - start)
-                answered_408[0] += data.startswith(b"HTTP/1.1 408")
+            s.setblocking(False)
+            started[s] = (time.monotonic(), bytearray())
+            sel.register(s, selectors.EVENT_READ)
+        deadline = time.monotonic() + stop_after
+        while started and time.monotonic() < deadline:
+            for key, _mask in sel.select(timeout=0.5):
+                s = key.fileobj
+                try:
+                    chunk = s.recv(4096)
+                except (BlockingIOError, InterruptedError):
+                    continue
+                except OSError:
+                    chunk = b""
+                begun, data = started[s]
+                if chunk:
+                    data.extend(chunk)
+                    continue
+                dropped.append(time.monotonic() - begun)
+                answered_408[0] += bytes(data).startswith(b"HTTP/1.1 408")
+                sel.unregister(s)
+                s.close()
+                del started[s]
+        for s in started:
             s.close()
-        except OSError:
-            pass
 
     ws_url = f"ws://127.0.0.1:{port}/ws/sessions/{setup['session_id']}"
-
     attack_start = [0.0]
 
     def during():
-        attackers = [threading.Thread(target=attacker, daemon=True) for _ in range(args.attackers)]
+        attacker = threading.Thread(target=attack, args=(args.body_timeout + args.seconds + 10,), daemon=True)
         attack_start[0] = time.monotonic()
-        for t in attackers:
-            t.start()
+        attacker.start()
         time.sleep(args.seconds)
-        return attackers
+        return attacker
 
-    editors, attackers = run_editors(ws_url, setup["cookies"][:args.clients], setup, args.rate, during)
-    for t in attackers:
-        t.join(args.body_timeout + 15)
+    editors, attacker = run_editors(ws_url, setup["cookies"][:args.clients], setup, args.rate, during)
+    attacker.join(args.body_timeout + 15)
     slow_at = sorted(round(t - attack_start[0], 1) for e in editors for t in e.slow)
     return {"attackers": args.attackers, "clients": args.clients, **edit_figures(editors),
             "attackers_dropped": len(dropped), "attackers_answered_408": answered_408[0],
@@ -269,7 +293,6 @@ def export_during_edits(port: int, setup: dict, args) -> dict:
     ws_url = f"ws://127.0.0.1:{port}/ws/sessions/{setup['session_id']}"
 
     def during():
-        time.sleep(0.3)
         start = time.monotonic()
         pdf = http.get(f"{base}/s/{setup['session_id']}/export.pdf", timeout=120)
         return pdf.status_code, pdf.content[:5], time.monotonic() - start
