@@ -74,6 +74,9 @@ class SQLiteWriterLock:
         if info.pop("workshop_writer", None) is self:
             self._lock.release()
 
+    def locked(self) -> bool:
+        return self._lock.locked()
+
 
 def make_engine(url: str, **kw) -> Engine:
     if url.startswith("sqlite"):
