@@ -42,7 +42,7 @@ def test_session_board_for_members_only(app, facilitator, make_session):
     join(p, code, "Piet")
     pboard = p.get(f"/api/sessions/{sid}").get_json()
     assert "join_code" not in pboard["session"] and pboard["cards"] == board["cards"]
-    assert app.test_client().get(f"/api/sessions/{sid}").status_code == 403
+    assert app.test_client().get(f"/api/sessions/{sid}").status_code == 404
 
 
 def test_library_as_the_session_board_shows_it(app, facilitator, make_session, db_session):
@@ -59,7 +59,7 @@ def test_library_as_the_session_board_shows_it(app, facilitator, make_session, d
     found = p.get(f"/api/library?session={sid}&q=spreekuur").get_json()
     assert [e["name"] for e in found["entries"]] == ["Spreekuur in de wijk"]
     assert p.get("/api/library?q=spreekuur").get_json()["count"] == 0  # without the session: VNG only
-    assert app.test_client().get(f"/api/library?session={sid}").status_code == 403
+    assert app.test_client().get(f"/api/library?session={sid}").status_code == 404
 
 
 # -- every /api/ answer is JSON, errors included ---------------------------------------------------

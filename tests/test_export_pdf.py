@@ -138,7 +138,7 @@ def test_large_board_nothing_cut_off_shrunk_or_overlapping(db_session, large, si
 
 def test_pdf_route_for_the_facilitator_only(app, client, db_session, facilitator, ontwerp):
     anonymous_visitor = app.test_client()
-    assert anonymous_visitor.get(f"/s/{ontwerp.id}/export.pdf").status_code in (302, 403)
+    assert anonymous_visitor.get(f"/s/{ontwerp.id}/export.pdf").status_code in (302, 404)
     participant = app.test_client()
     join(participant, ontwerp.join_code)
     assert participant.get(f"/s/{ontwerp.id}/export.pdf").status_code == 403

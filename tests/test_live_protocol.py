@@ -193,14 +193,14 @@ def test_a_foreign_origin_is_refused_before_the_upgrade(board):
 def test_without_a_login_or_a_participant_token_the_upgrade_is_refused(board, app, facilitator, make_session):
     with pytest.raises(InvalidStatus) as exc:
         WsClient(board["url"])
-    assert exc.value.response.status_code == 403
+    assert exc.value.response.status_code == 404
     # a participant of another session is refused too
     _, other_code = make_session(facilitator, title="Andere sessie")
     stranger = http_client(app)
     join(stranger, other_code, "Vreemde")
     with pytest.raises(InvalidStatus) as exc:
         WsClient(board["url"], session_cookie(stranger))
-    assert exc.value.response.status_code == 403
+    assert exc.value.response.status_code == 404
 
 
 def test_a_removed_participant_is_disconnected_at_the_next_operation(board, app):

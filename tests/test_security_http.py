@@ -320,5 +320,5 @@ def test_removed_participant_loses_access(app, victim):
         apply_operation(s, victim["session_id"], Actor("facilitator", victim["facilitator_id"], "A"),
                         {"type": "participant.remove", "id": pid})
         s.commit()
-    assert p.get(f"/api/sessions/{victim['session_id']}").status_code == 403
-    assert p.get(f"/s/{victim['session_id']}").status_code == 403
+    assert p.get(f"/api/sessions/{victim['session_id']}").status_code == 404
+    assert p.get(f"/s/{victim['session_id']}").status_code == 404

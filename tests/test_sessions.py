@@ -74,9 +74,9 @@ def test_participant_reaches_only_their_own_session(app, facilitator, make_facil
     join(p, code_a)
     assert p.get(f"/s/{sid_a}").status_code == 200
     for sid in (sid_b, sid_c):
-        assert p.get(f"/s/{sid}").status_code == 403
-        assert p.get(f"/api/sessions/{sid}").status_code == 403
-        assert p.post(f"/api/sessions/{sid}/operations", json={"type": "phase.add", "desired_name": "X"}).status_code == 403
+        assert p.get(f"/s/{sid}").status_code == 404
+        assert p.get(f"/api/sessions/{sid}").status_code == 404
+        assert p.post(f"/api/sessions/{sid}/operations", json={"type": "phase.add", "desired_name": "X"}).status_code == 404
     assert p.get("/s/99999").status_code == 404
     # facilitator pages are not for participants
     assert p.get("/dashboard").status_code == 302
@@ -84,8 +84,8 @@ def test_participant_reaches_only_their_own_session(app, facilitator, make_facil
     assert p.post(f"/sessions/{sid_a}/status", data={"status": "closed"}).status_code == 302
     # anonymous visitors
     anon = app.test_client()
-    assert anon.get(f"/s/{sid_a}").status_code == 403
-    assert anon.get(f"/api/sessions/{sid_a}").status_code == 403
+    assert anon.get(f"/s/{sid_a}").status_code == 404
+    assert anon.get(f"/api/sessions/{sid_a}").status_code == 404  # as for a missing one: no oracle
 
 
 def test_facilitator_reaches_only_their_own_sessions(app, facilitator, make_facilitator, make_session):
@@ -93,8 +93,8 @@ def test_facilitator_reaches_only_their_own_sessions(app, facilitator, make_faci
     make_facilitator(email="ander@gemeente.nl")
     other = app.test_client()
     login(other, email="ander@gemeente.nl")
-    assert other.get(f"/s/{sid}").status_code == 403
-    assert other.get(f"/api/sessions/{sid}").status_code == 403
+    assert other.get(f"/s/{sid}").status_code == 404
+    assert other.get(f"/api/sessions/{sid}").status_code == 404
     assert other.post(f"/sessions/{sid}/delete").status_code == 404
     assert other.post(f"/sessions/{sid}/status", data={"status": "closed"}).status_code == 404
     assert other.get(f"/sessions/new?start=session:{sid}").status_code == 200

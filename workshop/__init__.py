@@ -54,7 +54,9 @@ def _init_i18n(app: Flask) -> None:
 
 def _init_security(app: Flask) -> None:
     from .web.ratelimit import init_app as init_ratelimit
+    from .web.request_body import init_app as init_request_body
     from .web.security import init_app
+    init_request_body(app)
     init_app(app)
     init_ratelimit(app)
     if app.config.get("TRUST_PROXY"):

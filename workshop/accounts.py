@@ -4,12 +4,12 @@ from __future__ import annotations
 import functools
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .board.errors import N_, Conflict, ValidationError
-from .db import utcnow
+from .db import read_transaction, utcnow
 from .models import Facilitator
 
 MIN_PASSWORD = 10
@@ -47,7 +47,10 @@ def create_facilitator(db: Session, email: str, password: str, name: str = "") -
 
 
 def authenticate(db: Session, email: str, password: str) -> Facilitator | None:
-    facilitator = db.scalars(select(Facilitator).where(Facilitator.email == normalise_email(email))).one_or_none()
+    # read, then check the password (scrypt: ~0.1 s of CPU) with no transaction open;
+    # the caller's commit writes last_login_at in a short one of its own
+    with read_transaction(db):
+        facilitator = db.scalars(select(Facilitator).where(Facilitator.email == normalise_email(email))).one_or_none()
     if facilitator is None:
         check_password_hash(_dummy_hash(), password or "")
         return None
@@ -55,6 +58,16 @@ def authenticate(db: Session, email: str, password: str) -> Facilitator | None:
         return None
     facilitator.last_login_at = utcnow()
     return facilitator
+
+
+def end_sessions(db: Session, facilitator: Facilitator) -> None:
+    """Every login of this account ends: a copied cookie, another browser, a remember-me cookie.
+
+    Logout calls it; so will deactivation and a password change once they exist.
+    """
+    db.execute(update(Facilitator).where(Facilitator.id == facilitator.id)
+               .values(session_version=Facilitator.session_version + 1))
+    db.flush()
 
 
 def facilitator_count(db: Session) -> int:

@@ -79,6 +79,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RATELIMITS", {}, "per-scope overrides `{scope: (attempts, seconds)}` of web/ratelimit.py's limits"),
     Setting("MAX_CONTENT_LENGTH", 5 * MIB, "largest HTTP request body in bytes (JSON import included)", int,
             "`5242880` (5 MiB)"),
+    Setting("REQUEST_BODY_TIMEOUT", 10.0, "seconds a client has to send a whole request body (read before any "
+            "transaction starts); a slower one gets 408 and its connection is closed", float),
     Setting("WTF_CSRF_TIME_LIMIT", None, "CSRF tokens do not expire: a half-day session outlives the default hour"),
     # privacy
     Setting("RETENTION_DAYS", 90, "days after closing when a session's participant names are anonymised", int),
@@ -113,6 +115,8 @@ SERVER_SETTINGS: tuple[Setting, ...] = (
     Setting("WEB_CONCURRENCY", 1, "gunicorn worker processes: 1 on SQLite, one per core with PostgreSQL + "
             "`REDIS_URL`", int),
     Setting("WORKER_CONNECTIONS", 2000, "simultaneous connections (websockets included) per worker", int),
+    Setting("KEEPALIVE", 5, "seconds gunicorn waits for a request line and its headers (also on keep-alive); "
+            "a slow-loris client is dropped after it; never 0", int),
     Setting("GUNICORN_TIMEOUT", 30, "seconds before a worker whose loop is blocked is restarted", int),
     Setting("ACCESS_LOG", None, "file for the access log (`-`: standard output); none by default", optional_text,
             "none"),

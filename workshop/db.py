@@ -5,10 +5,14 @@ caller that owns the unit of work commits. Board operations only flush.
 """
 from __future__ import annotations
 
+import contextvars
+import threading
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from flask import current_app
 from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
 
@@ -42,19 +46,99 @@ def _sqlite_pragmas(dbapi_conn, _record):
     dbapi_conn.isolation_level = None
 
 
+# Set by ``read_transaction``: the transaction about to begin only reads.
+_READ_ONLY: contextvars.ContextVar[bool] = contextvars.ContextVar("workshop_read_only", default=False)
+
+WRITER_WAIT_SECONDS = 10  # as long as SQLite's busy timeout
+
+
+class SQLiteWriterLock:
+    """One writer per process, waited for *before* ``BEGIN IMMEDIATE``.
+
+    SQLite has one writer. A second ``BEGIN IMMEDIATE`` waits in SQLite's busy
+    handler, in C, which under gevent blocks the hub and so every socket of the
+    worker. Waiting here instead is cooperative (gevent patches ``threading``):
+    inside one process SQLite never sees two writers, so its busy wait only
+    ever runs against another process (a CLI command, a second worker).
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+
+    def acquire(self, conn) -> None:
+        if not self._lock.acquire(timeout=WRITER_WAIT_SECONDS):
+            raise OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked (writer lock)"))
+        conn.info["workshop_writer"] = self
+
+    def release(self, info: dict) -> None:
+        if info.pop("workshop_writer", None) is self:
+            self._lock.release()
+
+    def locked(self) -> bool:
+        return self._lock.locked()
+
+
 def make_engine(url: str, **kw) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10}, **kw)
         event.listen(engine, "connect", _sqlite_pragmas)
+        writer = SQLiteWriterLock()
+        engine.sqlite_writer_lock = writer
+
         # Let SQLAlchemy manage transactions: BEGIN IMMEDIATE takes the write
-        # lock up front so two writers never deadlock on a lock upgrade.
+        # lock up front so two writers never deadlock on a lock upgrade. A read
+        # transaction (``read_transaction``) is a plain BEGIN: in WAL mode it
+        # reads a snapshot and neither waits for the writer nor blocks it.
         @event.listens_for(engine, "begin")
         def _begin(conn):  # pragma: no cover - trivial
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            if _READ_ONLY.get():
+                conn.exec_driver_sql("BEGIN")
+                return
+            writer.acquire(conn)
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                writer.release(conn.info)
+                raise
+
+        @event.listens_for(engine, "commit")
+        @event.listens_for(engine, "rollback")
+        def _end(conn):  # pragma: no cover - trivial
+            writer.release(conn.info)
+
+        @event.listens_for(engine.pool, "checkin")
+        @event.listens_for(engine.pool, "invalidate")
+        @event.listens_for(engine.pool, "close")
+        def _returned(_dbapi_conn, record, *args):  # a connection never keeps the lock
+            writer.release(record.info)
 
         return engine
     # pool_pre_ping recovers from a dropped PostgreSQL connection without a restart
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kw)
+
+
+@contextmanager
+def read_transaction(session):
+    """A short transaction that only reads, ended when the block ends.
+
+    Exports and catch-up reads use it: they read what they need here, then
+    render or write to a socket with no transaction open. On SQLite it is a
+    deferred ``BEGIN`` (no write lock); on PostgreSQL an ordinary transaction.
+    Loaded objects stay usable afterwards (the session never expires on commit).
+    """
+    if isinstance(session, scoped_session):
+        session = session()
+    if session.in_transaction():
+        session.commit()  # whatever the request read before; a read never has pending writes
+    token = _READ_ONLY.set(True)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        _READ_ONLY.reset(token)
 
 
 class _AppDatabase:

@@ -30,7 +30,12 @@ preload_app = False
 # websockets do not trip the worker timeout; a blocked worker still does.
 timeout = _settings["GUNICORN_TIMEOUT"]
 graceful_timeout = 10
-keepalive = 5
+# keepalive is also the *header timeout*: the gevent worker reads every request
+# line and its headers under a deadline of ``keepalive`` seconds (the first
+# request of a connection too), so a slow-loris client sending a header byte at a
+# time is dropped after it. It must not be 0 (0 would read headers without any
+# deadline). The body has its own deadline, REQUEST_BODY_TIMEOUT (web/request_body.py).
+keepalive = max(1, _settings["KEEPALIVE"])
 control_socket_disable = True
 accesslog = _settings["ACCESS_LOG"]
 errorlog = "-"

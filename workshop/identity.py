@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import abort, session
 from flask_login import current_user
+from sqlalchemy import bindparam, select
 
 from .board import Actor
 from .db import db
@@ -27,28 +28,41 @@ def participant_token(session_id: int) -> str | None:
     return (session.get(COOKIE_KEY) or {}).get(str(session_id))
 
 
-def actor_for(ws: WorkshopSession) -> Actor | None:
-    if current_user.is_authenticated and current_user.id == ws.facilitator_id:
+def _actor(session_id: int, facilitator_id: int | None) -> Actor | None:
+    if facilitator_id is not None and current_user.is_authenticated and current_user.id == facilitator_id:
         return Actor("facilitator", current_user.id, current_user.display_name)
-    p = participant_for_token(db.session, ws.id, participant_token(ws.id))
+    p = participant_for_token(db.session, session_id, participant_token(session_id))
     if p is None:
         return None
     return Actor("participant", p.id, p.display_name)
 
 
 def deny_access():
-    """What anyone without access to a session gets, on every page of it."""
-    abort(403)
+    """What anyone without access to a session gets, on every page of it: the answer a missing session gets."""
+    abort(404)
+
+
+def actor_for(ws: WorkshopSession) -> Actor | None:
+    return _actor(ws.id, ws.facilitator_id)
+
+
+_OWNER = select(WorkshopSession.facilitator_id).where(WorkshopSession.id == bindparam("sid"))
 
 
 def require_session(session_id: int) -> tuple[WorkshopSession, Actor]:
-    ws = db.session.get(WorkshopSession, session_id)
-    if ws is None:
-        abort(404)
-    actor = actor_for(ws)
-    if actor is None:
+    """The session and who is looking at it; 404 for everyone else.
+
+    A visitor who is not its facilitator nor one of its participants gets the
+    same answer, after the same work (one small lookup, then the member
+    check), whether the session exists or not: session ids cannot be probed,
+    by status, body or timing, on pages, the API and the websocket upgrade.
+    The whole session row is loaded only for a member.
+    """
+    owner = db.session.execute(_OWNER, {"sid": session_id}).first()
+    actor = _actor(session_id, owner.facilitator_id if owner is not None else None)
+    if owner is None or actor is None:
         deny_access()
-    return ws, actor
+    return db.session.get(WorkshopSession, session_id), actor
 
 
 def require_facilitation(session_id: int) -> tuple[WorkshopSession, Actor]:

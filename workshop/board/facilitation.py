@@ -473,9 +473,8 @@ def participant_rename(ctx: Context, op: dict) -> dict:
     card_ids = list(ctx.db.scalars(select(Card.id).where(Card.author_participant_id == p.id)))
     ctx.db.execute(update(Card).where(Card.author_participant_id == p.id)
                    .values(author_name=name[: v.LIMITS["author_name"]]))
-    # in anonymous mode the new name must not reach the participants' screens
-    shown = None if ctx.ws.anonymous else name
-    return {"id": p.id, "name": shown, "card_ids": card_ids}
+    # in anonymous mode the new name is taken out when the event is sent (redact.py)
+    return {"id": p.id, "name": name, "card_ids": card_ids}
 
 
 @operation("participant.remove", facilitator_only=True, while_locked=True)

@@ -26,6 +26,7 @@ from . import validate as v
 from .actor import Actor
 from .errors import N_, BoardError, Conflict, Forbidden, NotFound, ValidationError
 from .library import card_text
+from .redact import event_without_names
 from .serialize import card_dict, iso, lane_dict, phase_dict
 
 # Smallest gap between two fractional positions before a cell is renumbered.
@@ -40,12 +41,14 @@ class OpResult:
     op_id: str | None
     actor: str
     duplicate: bool = False
+    names_hidden: bool = False  # the session hid names when this was committed
 
     @property
     def event(self) -> dict:
-        """The frame every client of the session receives."""
-        return {"type": "event", "seq": self.seq, "event": self.type, "data": self.payload,
-                "op_id": self.op_id, "actor": self.actor}
+        """The frame every client of the session receives (the stored payload keeps the names)."""
+        event = {"type": "event", "seq": self.seq, "event": self.type, "data": self.payload,
+                 "op_id": self.op_id, "actor": self.actor}
+        return event_without_names(event) if self.names_hidden else event
 
 
 @dataclass
@@ -170,7 +173,8 @@ def apply_operation(db: Session, ws: WorkshopSession | int, actor: Actor, op) ->
     if op_id is not None:
         seen = conn.execute(_SEEN_OP, {"sid": session_id, "op_id": op_id}).first()
         if seen is not None:
-            return OpResult(seen.seq, seen.type, seen.payload, op_id, seen.actor, duplicate=True)
+            return OpResult(seen.seq, seen.type, seen.payload, op_id, seen.actor, duplicate=True,
+                            names_hidden=bool(row.anonymous))
 
     if not actor.is_facilitator:
         if handler.facilitator_only:
@@ -196,7 +200,7 @@ def apply_operation(db: Session, ws: WorkshopSession | int, actor: Actor, op) ->
     if loaded is not None:  # keep an ORM copy of the session row (HTTP callers hold one) truthful
         set_committed_value(loaded, "seq", seq)
         set_committed_value(loaded, "updated_at", now)
-    return OpResult(seq, op_type, payload, op_id, actor.tag)
+    return OpResult(seq, op_type, payload, op_id, actor.tag, names_hidden=bool(ctx.anonymous))
 
 
 _WS = WorkshopSession.__table__
@@ -410,7 +414,7 @@ def card_add(ctx: Context, op: dict) -> dict:
     )
     card_id = ctx.conn.execute(_INSERT_CARD, values).inserted_primary_key[0]
     card = SimpleNamespace(id=card_id, **values)
-    return {"card": card_dict(card, anonymous=ctx.anonymous), "renumbered": renumbered}
+    return {"card": card_dict(card), "renumbered": renumbered}  # names are taken out when sent (redact.py)
 
 
 @operation("card.update")

@@ -16,11 +16,20 @@ def current_seq(db: Session, session_id: int) -> int | None:
     return db.scalar(select(WorkshopSession.seq).where(WorkshopSession.id == session_id))
 
 
-def events_between(db: Session, session_id: int, after: int, upto: int) -> list[tuple[int, str]]:
-    """Encoded event frames with ``after < seq <= upto``, in order: the frames the operations sent."""
+def events_between(db: Session, session_id: int, after: int, upto: int,
+                   viewer: Actor | None = None) -> list[tuple[int, str]]:
+    """Encoded event frames with ``after < seq <= upto``, in order.
+
+    Names are taken out when the session hides them *now* and the viewer is not
+    its facilitator: events stored before the switch carry none either.
+    """
+    hidden = False
+    if viewer is None or not viewer.is_facilitator:
+        hidden = bool(db.scalar(select(WorkshopSession.anonymous).where(WorkshopSession.id == session_id)))
     q = select(BoardEvent).where(BoardEvent.session_id == session_id, BoardEvent.seq > after,
                                  BoardEvent.seq <= upto).order_by(BoardEvent.seq)
-    return [(row.seq, encode(OpResult(row.seq, row.type, row.payload, row.op_id, row.actor).event))
+    return [(row.seq, encode(OpResult(row.seq, row.type, row.payload, row.op_id, row.actor,
+                                      names_hidden=hidden).event))
             for row in db.scalars(q)]
 
 

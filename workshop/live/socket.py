@@ -52,10 +52,11 @@ from wsproto.events import Ping, TextMessage
 from wsproto.utilities import LocalProtocolError
 
 from ..board import Actor, BoardError, OpResult, apply_operation
-from ..db import db
+from ..db import db, read_transaction
 from ..models import Participant
 from ..identity import require_session
 from . import catchup
+from ..board.redact import people_without_names
 from .hub import Frame, encode
 from .ratelimit import TokenBucket, rate_limited_frame
 
@@ -364,8 +365,52 @@ class LiveConnection:
     # -- presence -----------------------------------------------------------
 
     def _presence_entry(self) -> dict:
-        name = None if self.anonymous else self.actor.name
-        return {"kind": self.actor.kind, "id": self.actor.id, "name": name, "editing": self.editing}
+        # the real name stays on the server; it is taken out per connection when sent (_people)
+        return {"kind": self.actor.kind, "id": self.actor.id, "name": self.actor.name, "editing": self.editing}
+
+    def _hides_names(self) -> bool:
+        return self.anonymous and not self.actor.is_facilitator
+
+    def _people(self, people: list[dict] | None = None) -> list[dict]:
+        """Presence as this connection may see it."""
+        people = self.presence.people(self.session_id) if people is None else people
+        return people_without_names(people) if self._hides_names() else people
+
+    @staticmethod
+    def _names_setting(text: str) -> bool | None:
+        """Whether a ``session.settings`` event hides names (None: any other event)."""
+        if '"session.settings"' not in text:
+            return None
+        message = json.loads(text)
+        settings = (message.get("data") or {}).get("settings") or {}
+        if message.get("event") == "session.settings" and "anonymous" in settings:
+            return bool(settings["anonymous"])
+        return None
+
+    def _follow_names(self, text: str) -> None:
+        """A live ``session.settings`` event switched names off or on: follow it, with a fresh presence at once."""
+        hidden = self._names_setting(text)
+        if hidden is not None:
+            self._set_names_hidden(hidden)
+
+    def _replay(self, events) -> None:
+        """Write events from the log; only the last names setting among them counts (no presence in between)."""
+        hidden = None
+        for seq, text in events:
+            self._write(text)
+            self.last_sent = max(self.last_sent, seq)
+            self._check_removed(text)
+            setting = self._names_setting(text)
+            hidden = hidden if setting is None else setting
+        if hidden is not None:
+            self._set_names_hidden(hidden)
+
+    def _set_names_hidden(self, anonymous: bool) -> None:
+        if anonymous == self.anonymous:
+            return
+        self.anonymous = anonymous
+        if not self.actor.is_facilitator:
+            self._write(encode({"type": "presence", "people": self._people()}))
 
     def _set_presence(self, editing, broadcast: bool) -> None:
         self.editing = editing
@@ -519,7 +564,11 @@ class LiveConnection:
     def _send_event(self, frame: Frame) -> None:
         seq = frame.seq
         if seq is None:  # presence and other unordered frames
-            self._write_frame(frame)
+            if self._hides_names() and frame.text.startswith('{"type":"presence"'):
+                message = json.loads(frame.text)
+                self._write(encode(dict(message, people=self._people(message.get("people") or []))))
+            else:
+                self._write_frame(frame)
             return
         if not self.synced or seq <= self.last_sent:
             return  # already sent (our own copy, or filled from the log)
@@ -535,6 +584,7 @@ class LiveConnection:
         self._write_frame(frame)
         self.last_sent = frame.seq
         self._check_removed(frame.text)
+        self._follow_names(frame.text)
 
     def _start_holding(self) -> None:
         if self.hold_until is None:
@@ -580,10 +630,7 @@ class LiveConnection:
         if upto - self.last_sent > self.catchup_max:
             self._send_snapshot()
             return
-        for seq, text in self._read(catchup.events_between, self.session_id, self.last_sent, upto):
-            self._write(text)
-            self.last_sent = seq
-            self._check_removed(text)
+        self._replay(self._read(catchup.events_between, self.session_id, self.last_sent, upto, self.actor))
 
     def _read(self, fn, *args):
         """Run a read in its own short transaction, ended before any socket write.
@@ -594,9 +641,9 @@ class LiveConnection:
         """
         session = db.session
         try:
-            return fn(session, *args)
+            with read_transaction(session):  # on SQLite: no write lock for a read
+                return fn(session, *args)
         finally:
-            session.rollback()
             session.remove()
 
 
@@ -610,14 +657,13 @@ class LiveConnection:
         if not valid or current - last_seq > self.catchup_max:
             self._send_snapshot()
         else:
-            for seq, text in self._read(catchup.events_between, self.session_id, last_seq, current):
-                self._write(text)
+            self._replay(self._read(catchup.events_between, self.session_id, last_seq, current, self.actor))
             self.last_sent = max(self.last_sent, current)
         if self.held or self.held_acks:
             self._release()
         self.synced = True
         self._write(encode({"type": "synced", "seq": self.last_sent,
-                            "presence": self.presence.people(self.session_id)}))
+                            "presence": self._people()}))
 
     def _send_snapshot(self) -> None:
         def read(session, session_id):
@@ -632,6 +678,7 @@ class LiveConnection:
             raise _Stop
         self._write(encode(message))
         self.last_sent = message["seq"]
+        self._set_names_hidden(bool(message["snapshot"]["session"]["settings"]["anonymous"]))
 
     def _idle_checks(self) -> None:
         self._set_presence(self.editing, broadcast=False)

@@ -19,6 +19,13 @@ class Facilitator(UserMixin, Base):
     locale: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Part of the login cookie (get_id); raising it ends every session of the account at once,
+    # on every device: the signed cookie alone no longer opens anything (web/auth.py).
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session and remember cookies: ``<id>.<session_version>``."""
+        return f"{self.id}.{self.session_version}"
 
     @property
     def display_name(self) -> str:

@@ -9,7 +9,7 @@ from flask_login import LoginManager, current_user, login_required, login_user, 
 
 from .. import accounts
 from ..board import BoardError
-from ..db import db
+from ..db import db, read_transaction
 from ..models import Facilitator
 from .forms import LoginForm, RegisterForm
 from .ratelimit import client_address, limiter, too_many
@@ -27,10 +27,20 @@ def init_app(app) -> None:
 
 @login_manager.user_loader
 def _load(user_id: str):
+    """The account of a login cookie (``<id>.<session_version>``), unless that login has been ended."""
     try:
-        return db.session.get(Facilitator, int(user_id))
+        account_id, version = (int(part) for part in str(user_id).split("."))
     except (TypeError, ValueError):
+        return None  # also a cookie from before session versions: log in again
+    if db.session().in_transaction():  # asked for in the middle of a unit of work: part of it
+        facilitator = db.session.get(Facilitator, account_id)
+    else:
+        # on its own: a short read, so a request that then waits on Redis or a password hash holds nothing
+        with read_transaction(db.session):
+            facilitator = db.session.get(Facilitator, account_id)
+    if facilitator is None or facilitator.session_version != version:
         return None
+    return facilitator
 
 
 def registration_open() -> bool:
@@ -50,18 +60,17 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         # failed attempts are limited per address and per account (docs/security.md)
+        # (counted before the password is checked, so concurrent guesses cannot overtake the count)
         account = accounts.normalise_email(form.email.data)
-        for scope, who in (("login_ip", client_address()), ("login_account", account)):
-            verdict = limiter().check(scope, who)
-            if not verdict.allowed:
-                return too_many(verdict, "auth/login.html", form=form, registration_open=registration_open())
+        attempt = limiter().attempt(("login_ip", client_address()), ("login_account", account))
+        if not attempt.allowed:
+            return too_many(attempt.verdict, "auth/login.html", form=form, registration_open=registration_open())
         facilitator = accounts.authenticate(db.session, form.email.data, form.password.data)
         if facilitator is not None:
             db.session.commit()
+            attempt.refund()
             login_user(facilitator, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")))
-        limiter().fail("login_ip", client_address())
-        limiter().fail("login_account", account)
         flash(_("Unknown e-mail address or wrong password."), "error")
     status = 400 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form, registration_open=registration_open()), status
@@ -71,6 +80,8 @@ def login():
 @login_required
 def logout():
     # the CSRF token is checked for every POST by CSRFProtect (web/security.py)
+    accounts.end_sessions(db.session, current_user)  # server-side: a copied cookie stops working too
+    db.session.commit()
     logout_user()
     flash(_("You are logged out."), "info")
     return redirect(url_for("pages.home"))

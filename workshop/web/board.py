@@ -53,8 +53,10 @@ def show(session_id: int):
 
 @bp.route("/api/sessions/<int:session_id>/operations", methods=["POST"])
 def operation(session_id: int):
-    ws, actor = require_session(session_id)
+    # The body is already in memory (web/request_body.py reads it before the app
+    # runs); parse it before the transaction starts in require_session's first query.
     op = request.get_json(silent=True)
+    ws, actor = require_session(session_id)  # strangers are refused before a malformed body is
     if op is None:
         return jsonify(error={"code": "malformed", "message": _("The request body must be JSON.")}), 400
     try:

@@ -13,7 +13,7 @@ from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
 
 from ..board import BoardError
-from ..db import db
+from ..db import db, read_transaction
 from ..export import document, files, pdf
 from ..export.report import build_report
 from ..sessions import format_code
@@ -36,27 +36,45 @@ def _download(data: bytes, mimetype: str, name: str) -> Response:
     return response
 
 
-def _render_off_the_hub(report: dict, size: str, lang: str) -> bytes:
-    """Under gevent, draw the PDF in a real thread of gevent's pool.
+RENDER_TIMEOUT = 120  # seconds: far above the largest board's render
 
-    Rendering is pure CPU (the report dict is read before, in this greenlet); in a
-    thread it shares the interpreter with the hub every few milliseconds instead of
-    holding it for the whole render, so other sessions' live boards keep moving.
+
+def _render_off_the_hub(report: dict, size: str, lang: str) -> bytes:
+    """Under gevent, draw the PDF in a process of its own (export/render_process.py).
+
+    The report dict is read before, in a short read transaction that has ended.
+    Rendering is seconds of pure-Python CPU: in a thread it would share the
+    interpreter lock with every live board of this worker (adds then waited
+    hundreds of milliseconds behind it); in a child process, at a lower CPU
+    priority, this greenlet just waits on a pipe and the hub stays free.
     """
     try:
-        from gevent import get_hub, monkey
+        from gevent import monkey
     except ImportError:  # pragma: no cover
         return pdf.render_pdf(report, pagesize=size, lang=lang)
     if not monkey.is_module_patched("socket"):
         return pdf.render_pdf(report, pagesize=size, lang=lang)
-    return get_hub().threadpool.apply(pdf.render_pdf, (report,), {"pagesize": size, "lang": lang})
+    import json
+    import sys
+
+    from gevent import subprocess
+
+    done = subprocess.run([sys.executable, "-m", "workshop.export.render_process", size, lang],
+                          input=json.dumps(report).encode(), capture_output=True, timeout=RENDER_TIMEOUT)
+    if done.returncode != 0 or not done.stdout.startswith(b"%PDF-"):
+        raise RuntimeError(f"PDF render failed ({done.returncode}): {done.stderr.decode()[-2000:]}")
+    return done.stdout
 
 
 @bp.route("/s/<int:session_id>/export.pdf")
 def pdf_download(session_id: int):
-    ws = _facilitator_session(session_id)
     size = "A4" if request.args.get("size", "").lower() == "a4" else "A3"
-    data = _render_off_the_hub(build_report(db.session, ws), size, str(get_locale()))  # the UI's language
+    # read in one short read transaction, then render with none open: a render of
+    # seconds never holds the database (on SQLite a read takes no write lock at all)
+    with read_transaction(db.session):
+        ws = _facilitator_session(session_id)
+        report = build_report(db.session, ws)
+    data = _render_off_the_hub(report, size, str(get_locale()))  # the UI's language
     return _download(data, "application/pdf", files.filename(ws, "pdf"))
 
 
@@ -66,23 +84,27 @@ def report_page(session_id: int):
     from ..export.labels import labels as labels_for
     from ..export.summary import report_view
 
-    ws, actor = require_session(session_id)
-    report = build_report(db.session, ws)
+    with read_transaction(db.session):
+        ws, actor = require_session(session_id)
+        report = build_report(db.session, ws)
     view = report_view(report, labels_for(str(get_locale())))
     return render_template("exports/report.html", report=report, is_facilitator=actor.is_facilitator, **view)
 
 
 @bp.route("/s/<int:session_id>/export.json")
 def json_download(session_id: int):
-    ws = _facilitator_session(session_id)
-    return _download(files.json_bytes(db.session, ws), "application/json", files.filename(ws, "json"))
+    with read_transaction(db.session):
+        ws = _facilitator_session(session_id)
+        data = files.json_bytes(db.session, ws)
+    return _download(data, "application/json", files.filename(ws, "json"))
 
 
 @bp.route("/s/<int:session_id>/export.csv")
 def csv_download(session_id: int):
-    ws = _facilitator_session(session_id)
-    return _download(files.csv_bytes(db.session, ws, lang=str(get_locale())), "text/csv; charset=utf-8",
-                     files.filename(ws, "csv"))
+    with read_transaction(db.session):
+        ws = _facilitator_session(session_id)
+        data = files.csv_bytes(db.session, ws, lang=str(get_locale()))
+    return _download(data, "text/csv; charset=utf-8", files.filename(ws, "csv"))
 
 
 class ImportForm(FlaskForm):

@@ -19,14 +19,15 @@ def home():
     form = CodeForm()
     if form.validate_on_submit():
         # unknown codes are limited per address so codes cannot be guessed (docs/security.md)
-        verdict = limiter().check("join_ip", client_address())
-        if not verdict.allowed:
-            return too_many(verdict, "home.html", form=form)
+        # counted before the lookup, so concurrent guesses cannot overtake the count
+        attempt = limiter().attempt(("join_ip", client_address()))
+        if not attempt.allowed:
+            return too_many(attempt.verdict, "home.html", form=form)
         ws = find_by_code(db.session, form.code.data)
+        if ws is not None:
+            attempt.refund()
         if ws is not None and ws.status != "closed":
             return redirect(url_for("pages.join", code=ws.join_code))
-        if ws is None:
-            limiter().fail("join_ip", client_address())
         flash(_("No open session has this code. Check the code and try again."), "error")
         return render_template("home.html", form=form), 404
     return render_template("home.html", form=form)
@@ -34,13 +35,13 @@ def home():
 
 @bp.route("/j/<code>", methods=["GET", "POST"])
 def join(code: str):
-    verdict = limiter().check("join_ip", client_address())
-    if not verdict.allowed:
-        return too_many(verdict, "error.html", title=_("Too many attempts"), message="")
+    attempt = limiter().attempt(("join_ip", client_address()))
+    if not attempt.allowed:
+        return too_many(attempt.verdict, "error.html", title=_("Too many attempts"), message="")
     ws = find_by_code(db.session, code)
     if ws is None:
-        limiter().fail("join_ip", client_address())
         abort(404)
+    attempt.refund()
     if normalise_code(code) != code:
         return redirect(url_for("pages.join", code=ws.join_code))
     if actor_for(ws) is not None:

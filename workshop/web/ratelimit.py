@@ -1,10 +1,15 @@
 """Rate limits on guessing: failed logins and join-code misses.
 
-Fixed-window counters keyed by (scope, who). Only *failures* are counted, so a
-facilitator who types their password right, or a participant who types a valid
-code, is never slowed down; a guesser is refused with 429 once the window's
-budget is spent. Counters live in the process (one server) or in Redis when
-``REDIS_URL`` is set (several processes share one budget).
+Fixed-window counters keyed by (scope, who). An attempt is counted *before* it
+is evaluated, atomically (a lock in the process, ``INCR`` in Redis), and only
+an attempt whose count is within the budget is evaluated at all: N concurrent
+guesses can never evaluate more than the limit, however the lookups interleave
+(checking first and counting afterwards let 40 simultaneous wrong passwords all
+be checked). An attempt that succeeds gives its count back (``Attempt.refund``),
+so a facilitator who types their password right, or a participant who types a
+valid code, is never slowed down; a guesser is refused with 429 once the
+window's budget is spent. Counters live in the process (one server) or in Redis
+when ``REDIS_URL`` is set (several processes share one budget).
 
 The numbers and the guessing odds they give are in docs/security.md.
 """
@@ -54,7 +59,8 @@ class MemoryStorage:
             w, n = self._counts.get(key, (idx, 0))
             return n if w == idx else 0
 
-    def incr(self, key: str, window: int) -> int:
+    def incr(self, key: str, window: int) -> tuple[int, object]:
+        """Count one more; returns the new count and a token for ``decr``."""
         idx = int(self.clock() // window)
         with self._lock:
             w, n = self._counts.get(key, (idx, 0))
@@ -62,8 +68,14 @@ class MemoryStorage:
             self._counts[key] = (idx, n)
             if len(self._counts) > 100_000:  # drop stale windows so memory stays bounded
                 self._counts = {k: v for k, v in self._counts.items() if v[0] == idx}
-            return n
+            return n, (key, idx)
 
+    def decr(self, token) -> None:
+        key, idx = token
+        with self._lock:
+            w, n = self._counts.get(key, (idx, 0))
+            if w == idx and n > 0:  # a window that has ended stays ended
+                self._counts[key] = (idx, n - 1)
 
 
 class RedisStorage:
@@ -82,13 +94,42 @@ class RedisStorage:
     def get(self, key: str, window: int) -> int:
         return int(self.redis.get(self._key(key, window)) or 0)
 
-    def incr(self, key: str, window: int) -> int:
+    def incr(self, key: str, window: int) -> tuple[int, object]:
+        """INCR is atomic across every process; the key names the window, so a refund hits the same one."""
         k = self._key(key, window)
-        pipe = self.redis.pipeline()
+        pipe = self.redis.pipeline()  # MULTI/EXEC
         pipe.incr(k)
         pipe.expire(k, window + 5)
-        return int(pipe.execute()[0])
+        return int(pipe.execute()[0]), k
 
+    # DECR only a counter that still exists and is above zero (an expired window is not revived)
+    _DECR = "local n = redis.call('GET', KEYS[1]) if n and tonumber(n) > 0 then return redis.call('DECR', KEYS[1]) end return 0"
+
+    def decr(self, token) -> None:
+        self.redis.eval(self._DECR, 1, token)
+
+
+
+class Attempt:
+    """One counted attempt: evaluate it only when ``allowed``; ``refund`` it when it succeeded."""
+
+    def __init__(self, limiter: "RateLimiter", verdict: Verdict, tokens: list):
+        self.limiter = limiter
+        self.verdict = verdict
+        self.tokens = tokens
+
+    @property
+    def allowed(self) -> bool:
+        return self.verdict.allowed
+
+    def refund(self) -> None:
+        """The attempt succeeded (right password, valid code): it does not use up the budget."""
+        tokens, self.tokens = self.tokens, []
+        for token in tokens:
+            try:
+                self.limiter.storage.decr(token)
+            except Exception:  # noqa: BLE001 - Redis down: the count simply stays
+                current_app.logger.exception("rate limit storage unavailable")
 
 
 class RateLimiter:
@@ -97,29 +138,27 @@ class RateLimiter:
         self.limits = dict(limits)
         self.enabled = enabled
 
-    def check(self, scope: str, who: str) -> Verdict:
-        """May ``who`` try again? Does not count anything."""
-        limit, window = self.limits[scope]
-        if not self.enabled:
-            return Verdict(True, 0)
-        try:
-            used = self.storage.get(f"{scope}:{who}", window)
-        except Exception:  # noqa: BLE001 - Redis down: fail open rather than lock everyone out
-            current_app.logger.exception("rate limit storage unavailable")
-            return Verdict(True, 0)
-        if used >= limit:
-            return Verdict(False, seconds_left(self.storage.clock(), window))
-        return Verdict(True, 0)
+    def attempt(self, *keys: tuple[str, str]) -> Attempt:
+        """Count one attempt under every ``(scope, who)`` *before* it is evaluated.
 
-    def fail(self, scope: str, who: str) -> None:
-        """Count one failed attempt."""
+        Refused as soon as one count is over its scope's limit (the scopes after
+        it are then not counted). Concurrent attempts each get their own count
+        from the atomic increment, so at most ``limit`` of them are allowed.
+        """
+        tokens: list = []
         if not self.enabled:
-            return
-        _, window = self.limits[scope]
-        try:
-            self.storage.incr(f"{scope}:{who}", window)
-        except Exception:  # noqa: BLE001
-            current_app.logger.exception("rate limit storage unavailable")
+            return Attempt(self, Verdict(True, 0), tokens)
+        for scope, who in keys:
+            limit, window = self.limits[scope]
+            try:
+                count, token = self.storage.incr(f"{scope}:{who}", window)
+            except Exception:  # noqa: BLE001 - Redis down: fail open rather than lock everyone out
+                current_app.logger.exception("rate limit storage unavailable")
+                continue
+            tokens.append(token)
+            if count > limit:
+                return Attempt(self, Verdict(False, seconds_left(self.storage.clock(), window)), tokens)
+        return Attempt(self, Verdict(True, 0), tokens)
 
 
 def init_app(app) -> None:
