@@ -11,6 +11,9 @@ environment variables read below. Why these values: docs/deployment.md.
   database without yielding to other greenlets).
 - ``worker_connections`` caps the websockets (plus HTTP requests) per worker.
 - No control socket: gunicorn would otherwise create one under $HOME.
+- After the app is loaded, the worker freezes what start-up built and tunes
+  the garbage collector (``workshop/live/collector.py``): no long pauses of
+  the worker while people are connected.
 """
 import os
 
@@ -32,3 +35,9 @@ errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
 # X-Forwarded-* from the reverse proxy on the same host (see docs/deployment.md)
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_worker_init(worker):
+    from workshop.live import collector
+
+    collector.tune()

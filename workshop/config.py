@@ -50,6 +50,8 @@ class Config:
     WS_PING_INTERVAL = 25
     # seconds an out-of-order event waits for the ones before it (see docs/protocol.md)
     WS_REORDER_WAIT = 0.2
+    # seconds presence changes of one session are gathered before they are sent (the first goes at once)
+    WS_PRESENCE_DELAY = 0.1
     WS_ALLOWED_ORIGINS: tuple[str, ...] = ()
     # participants' names are anonymised this many days after a session closes
     RETENTION_DAYS = 90

@@ -10,7 +10,12 @@
 //   so a lost connection or a reload loses nothing; they are (re)sent after
 //   catch-up and the server applies an op_id only once;
 // - reconnects by itself with exponential backoff and jitter;
-// - presence: tells the server which card this person is editing.
+// - presence: tells the server which card this person is editing, and keeps the list of who is
+//   here from the changes the server sends (wire.js applyPresence);
+// - announces the compact forms it understands in hello (wire.js FEATURES): presence changes
+//   instead of whole lists, and compact snapshots (wire.js expandSnapshot).
+
+import {FEATURES, applyPresence, expandSnapshot} from './wire.js';
 
 const BACKOFF_MIN = 500;
 const BACKOFF_MAX = 15000;
@@ -34,6 +39,7 @@ export function connect(board) {
   let held = new Map(); // seq -> event frame that arrived ahead of a gap
   let syncAsked = 0;
   let editing = null;
+  let people = []; // who is here: [{kind, id, name, editing}]
 
   // op_id -> {op, resolve, reject}; `outbox` keeps the order of sending
   const waiting = new Map();
@@ -107,6 +113,12 @@ export function connect(board) {
     for (const s of held.keys()) if (s <= board.state.seq) held.delete(s);
   }
 
+  // a presence frame: changes, or (older servers, and `synced`) the whole list as `people`
+  function onPresence(frame) {
+    people = applyPresence(people, frame);
+    board.setPresence(people);
+  }
+
   function onFrame(frame) {
     switch (frame.type) {
       case 'event':
@@ -114,14 +126,14 @@ export function connect(board) {
         break;
       case 'snapshot':
         held = new Map();
-        board.replaceSnapshot(frame.snapshot);
+        board.replaceSnapshot(frame.compact ? expandSnapshot(frame.compact) : frame.snapshot);
         break;
       case 'synced': {
         const first = !synced;
         synced = true;
         attempts = 0;
         state('online');
-        if (frame.presence) board.setPresence(frame.presence);
+        if (frame.presence) onPresence({people: frame.presence});
         if (first) {
           // everything not yet acknowledged, in the order it was made
           for (const op of outbox) send({type: 'op', op});
@@ -165,7 +177,7 @@ export function connect(board) {
         break;
       }
       case 'presence':
-        board.setPresence(frame.people || []);
+        onPresence(frame);
         break;
       default:
         // pong, and frames other modules publish outside the event order (e.g. a timer)
@@ -187,7 +199,7 @@ export function connect(board) {
     ws = sock;
     sock.onopen = () => {
       lastHeard = Date.now();
-      sock.send(JSON.stringify({type: 'hello', last_seq: board.state.seq}));
+      sock.send(JSON.stringify({type: 'hello', last_seq: board.state.seq, features: FEATURES}));
     };
     sock.onmessage = ev => {
       if (sock !== ws) return;

@@ -31,3 +31,32 @@ def snapshot_message(db: Session, session_id: int, viewer: Actor) -> dict | None
     if ws is None:
         return None
     return {"type": "snapshot", "seq": ws.seq, "snapshot": board_snapshot(db, ws, viewer)}
+
+
+# The lists of a snapshot sent as columns in a compact snapshot (docs/protocol.md).
+COMPACT_TABLES = ("phases", "lanes", "cards", "plate", "participants")
+
+
+def compact_snapshot(snapshot: dict) -> dict:
+    """The snapshot with its lists of objects as ``{keys, rows}``: no key repeated per card.
+
+    A card's ``updated_at`` is null when it equals its ``created_at`` (most cards
+    are never edited). ``static/js/wire.js`` ``expandSnapshot`` undoes both.
+    """
+    out = dict(snapshot)
+    for name in COMPACT_TABLES:
+        items = snapshot.get(name)
+        if not isinstance(items, list):
+            continue
+        keys: list[str] = []
+        for item in items:
+            for key in item:
+                if key not in keys:
+                    keys.append(key)
+        if name == "cards":
+            rows = [[None if k == "updated_at" and item.get(k) == item.get("created_at") else item.get(k)
+                     for k in keys] for item in items]
+        else:
+            rows = [[item.get(k) for k in keys] for item in items]
+        out[name] = {"keys": keys, "rows": rows}
+    return out

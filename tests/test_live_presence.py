@@ -1,0 +1,86 @@
+"""Presence as changes: who came, left or opened a card, without the whole list to everyone on every join."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from tests.live_server import LiveServer, WsClient, http_client, people_on_board, session_cookie
+
+DELTA = ["presence-delta"]
+
+
+@pytest.fixture
+def live(app):
+    with LiveServer(app) as server:
+        yield server
+
+
+def _room(app, live, facilitator, make_session, names):
+    session_id, code = make_session(facilitator, formula="ontwerp")
+    fac, clients = people_on_board(app, code, names)
+    return live.ws_url(session_id), session_cookie(fac), [session_cookie(c) for c in clients]
+
+
+def _people(frames) -> dict:
+    """The presence list a delta client ends up with (what static/js/wire.js applyPresence does)."""
+    people = {}
+    for f in frames:
+        if f["type"] == "synced":
+            people = {(p["kind"], p["id"]): p for p in f["presence"]}
+        elif f["type"] == "presence":
+            for ch in f["changes"]:
+                if ch.get("gone"):
+                    people.pop((ch["kind"], ch["id"]), None)
+                else:
+                    people[(ch["kind"], ch["id"])] = ch
+    return people
+
+
+def test_a_client_that_asks_for_changes_sees_people_come_edit_and_go(app, live, facilitator, make_session):
+    url, fac_cookie, (piet, anna) = _room(app, live, facilitator, make_session, ("Piet", "Anna"))
+    with WsClient(url, fac_cookie, features=DELTA) as f:
+        assert [p["kind"] for p in f.synced["presence"]] == ["facilitator"]
+        with WsClient(url, piet) as p:
+            came = f.wait_for(lambda fr: fr["type"] == "presence" and any(ch.get("name") == "Piet" for ch in fr["changes"]))
+            assert "people" not in came
+            p.send({"type": "presence", "editing": 91})
+            f.wait_for(lambda fr: fr["type"] == "presence" and any(ch.get("editing") == 91 for ch in fr["changes"]))
+            assert _people(f.frames)[("participant", came["changes"][0]["id"])]["editing"] == 91
+        gone = f.wait_for(lambda fr: fr["type"] == "presence" and any(ch.get("gone") for ch in fr["changes"]))
+        assert [ch for ch in gone["changes"] if ch.get("gone")][0]["kind"] == "participant"
+        assert [p["kind"] for p in _people(f.frames).values()] == ["facilitator"]
+
+
+def test_a_room_joining_at_once_gets_a_few_presence_frames_not_one_per_join(app, live, facilitator, make_session):
+    app.config["WS_PRESENCE_DELAY"] = 0.5
+    app.extensions["presence_feed"].delay = 0.5
+    names = [f"Deelnemer {i}" for i in range(12)]
+    url, fac_cookie, cookies = _room(app, live, facilitator, make_session, names)
+    with WsClient(url, fac_cookie, features=DELTA) as watcher:
+        clients = [None] * len(cookies)
+
+        def open_(i):
+            clients[i] = WsClient(url, cookies[i], features=DELTA)
+
+        threads = [threading.Thread(target=open_, args=(i,)) for i in range(len(cookies))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        try:
+            watcher.wait_for(lambda fr: fr["type"] == "presence" and len(_people(watcher.frames)) == 13, timeout=10)
+            presence_frames = [fr for fr in watcher.frames if fr["type"] == "presence"]
+            assert len(presence_frames) <= 4, len(presence_frames)  # 12 joins, gathered
+            assert sorted(p["name"] for p in _people(watcher.frames).values() if p["kind"] == "participant") == sorted(names)
+        finally:
+            for c in clients:
+                if c is not None:
+                    c.close()
+
+
+def test_an_older_client_still_gets_the_whole_list(app, live, facilitator, make_session):
+    url, fac_cookie, (piet, anna) = _room(app, live, facilitator, make_session, ("Piet", "Anna"))
+    with WsClient(url, fac_cookie) as f, WsClient(url, piet, features=DELTA):
+        people = f.wait_for(lambda fr: fr["type"] == "presence" and len(fr.get("people", [])) == 2)["people"]
+        assert [p["kind"] for p in people] == ["facilitator", "participant"]
