@@ -17,8 +17,9 @@ or as long as a connection, and are never garbage. So, in the worker
 
 Frozen objects are never collected, so cyclic garbage among them (what a
 closed connection leaves) would stay. ``idle()`` is called when the last
-websocket of the process closes: then, with nobody to keep waiting, it
-unfreezes, collects everything once and freezes again.
+websocket of the process closes: if nobody has come back ``IDLE_DELAY``
+seconds later, with nobody to keep waiting, it unfreezes, collects everything
+once and freezes again.
 """
 from __future__ import annotations
 
@@ -28,17 +29,18 @@ import threading
 GEN0_THRESHOLD = 5_000
 GEN1_THRESHOLD = 2
 GEN2_THRESHOLD = 2
-REFREEZE_AFTER = 50_000  # objects frozen since the last complete collection before idle() collects
+REFREEZE_AFTER = 10  # full collections frozen since the last complete one before idle() collects
+IDLE_DELAY = 30  # seconds without any websocket before idle() collects
 
-_state = {"tuned": False, "frozen_at_full": 0}
+_state = {"tuned": False, "frozen_fulls": 0}
 _lock = threading.Lock()
 
 
 def _after_collection(phase: str, info: dict) -> None:
+    # gc.freeze is cheap (it moves list heads); gc.get_freeze_count() is not (it walks them all)
     if phase == "stop" and info.get("generation") == 2:
-        before = gc.get_freeze_count()
         gc.freeze()
-        _state["frozen_at_full"] += gc.get_freeze_count() - before
+        _state["frozen_fulls"] += 1
 
 
 def tune() -> None:
@@ -53,10 +55,21 @@ def tune() -> None:
     gc.callbacks.append(_after_collection)
 
 
-def idle() -> None:
-    """Nobody is connected: collect what the frozen connections left behind, once."""
-    if not _state["tuned"] or _state["frozen_at_full"] < REFREEZE_AFTER:
+def idle(still_idle) -> None:
+    """Nobody is connected: after ``IDLE_DELAY`` s, if ``still_idle()``, collect everything once.
+
+    The frozen connections may have left cyclic garbage; with nobody connected a
+    complete collection keeps no one waiting.
+    """
+    if not _state["tuned"] or _state["frozen_fulls"] < REFREEZE_AFTER:
         return
-    _state["frozen_at_full"] = 0
-    gc.unfreeze()
-    gc.collect()  # its callback freezes the survivors again
+
+    def collect():
+        if still_idle() and _state["frozen_fulls"] >= REFREEZE_AFTER:
+            _state["frozen_fulls"] = 0
+            gc.unfreeze()
+            gc.collect()  # its callback freezes the survivors again
+
+    timer = threading.Timer(IDLE_DELAY, collect)
+    timer.daemon = True
+    timer.start()

@@ -196,7 +196,7 @@ def session_socket(ws, session_id: int):
         except OSError:
             pass
         if last:
-            collector.idle()  # nobody connected to this process: a good moment for a complete collection
+            collector.idle(lambda: _open[0] == 0)  # nobody connected: a good moment for a complete collection
 
 
 _open = [0]  # websockets open in this process
