@@ -141,7 +141,7 @@ def start_app(env: dict, gc_file: str) -> Server:
 
 
 def gc_pauses(gc_file: str, since: float, until: float) -> dict:
-    worst, full, count, top = 0.0, 0.0, 0, []
+    worst, full, count, top, cpu = 0.0, 0.0, 0, [], 0.0
     for path in glob.glob(gc_file + ".*"):
         for line in Path(path).read_text().splitlines():
             try:
@@ -150,11 +150,13 @@ def gc_pauses(gc_file: str, since: float, until: float) -> dict:
                 continue
             if since <= rec["t"] <= until:
                 worst = max(worst, rec["ms"])
+                cpu = max(cpu, rec.get("cpu_ms", 0.0))
                 top.append((rec["ms"], rec["gen"]))
                 if rec["gen"] == 2:
                     full = max(full, rec["ms"])
                     count += 1
-    return {"gc_max_ms": round(worst, 2), "gc_full_max_ms": round(full, 2), "gc_full_count": count,
+    return {"gc_max_ms": round(worst, 2), "gc_max_cpu_ms": round(cpu, 2), "gc_full_max_ms": round(full, 2),
+            "gc_full_count": count,
             "gc_slowest": [[gen, ms] for ms, gen in sorted(top, reverse=True)[:3]]}
 
 

@@ -84,3 +84,50 @@ def test_an_older_client_still_gets_the_whole_list(app, live, facilitator, make_
     with WsClient(url, fac_cookie) as f, WsClient(url, piet, features=DELTA):
         people = f.wait_for(lambda fr: fr["type"] == "presence" and len(fr.get("people", [])) == 2)["people"]
         assert [p["kind"] for p in people] == ["facilitator", "participant"]
+
+
+def _board(snapshot: dict) -> dict:
+    """The snapshot without the server's clock (the timer says when it was read)."""
+    out = dict(snapshot)
+    if isinstance(out.get("timer"), dict):
+        out["timer"] = {k: v for k, v in out["timer"].items() if k != "now"}
+    return out
+
+
+def _expand(compact: dict) -> dict:
+    """What static/js/wire.js expandSnapshot does (tests/js/wire.test.js checks the JS itself)."""
+    out = dict(compact)
+    for name in ("phases", "lanes", "cards", "plate", "participants"):
+        table = compact.get(name)
+        if isinstance(table, dict):
+            out[name] = [dict(zip(table["keys"], row)) for row in table["rows"]]
+    for card in out.get("cards", []):
+        if card["updated_at"] is None:
+            card["updated_at"] = card["created_at"]
+    return out
+
+
+def test_a_compact_snapshot_holds_the_same_board_and_follows_every_change(app, live, facilitator, make_session):
+    session_id, code = make_session(facilitator, formula="ontwerp", with_cards=True)
+    fac, (piet,) = people_on_board(app, code, ("Piet",))
+    url = live.ws_url(session_id)
+    with WsClient(url, session_cookie(piet), last_seq=None) as plain, \
+            WsClient(url, session_cookie(piet), last_seq=None, features=["compact-snapshot"]) as compact:
+        assert "snapshot" in plain.frames[0] and "compact" not in plain.frames[0]
+        assert compact.frames[0]["type"] == "snapshot" and "snapshot" not in compact.frames[0]
+        assert _board(_expand(compact.frames[0]["compact"])) == _board(plain.frames[0]["snapshot"])
+        snap = plain.frames[0]["snapshot"]
+        assert len(snap["cards"]) > 3
+        ack = plain.apply("card.add", phase_id=snap["phases"][0]["id"], lane_id=snap["lanes"][2]["id"],
+                          title="Nieuw na de pauze")
+        plain.apply("card.update", id=snap["cards"][0]["id"], title="Gewijzigd")
+    # a second look at the same seq (served from the cache) and one after the change agree with HTTP
+    for _ in range(2):
+        with WsClient(url, session_cookie(piet), last_seq=None, features=["compact-snapshot"]) as again:
+            got = _expand(again.frames[0]["compact"])
+        api = http_client(app)
+        api.set_cookie("session", session_cookie(piet).split("=", 1)[1])
+        assert _board(got) == _board(api.get(f"/api/sessions/{session_id}").get_json())
+        assert got["seq"] == ack["seq"] + 1
+        assert "Nieuw na de pauze" in [c["title"] for c in got["cards"]]
+        assert "Gewijzigd" in [c["title"] for c in got["cards"]]
