@@ -432,9 +432,10 @@ async def storm(server: Server, room: Room, n: int, args) -> dict:
     """``n`` clients of a big board reconnect at once with last_seq null (after a wifi drop)."""
     stats = Stats()
     room.clients = []
-    t0 = time.time()
+    t0, cpu0 = time.time(), server.cpu()
     tasks, seconds = await connect_all(server, [room], stats, True, n, gate=n, last_seq=None)
     out = {"storm_clients": len(live_clients(room)), "storm_s": round(seconds, 3),
+           "storm_server_cpu_s": round(server.cpu() - cpu0, 3),
            "storm_snapshot_kb": round(stats.snapshot_bytes / 1024, 1), "t": (t0, time.time())}
     await close_all(tasks)
     return out
@@ -474,7 +475,7 @@ def prepare_storm_board(database_url: str, secret_key: str, cards: int, clients:
 
 def parse_grid(text: str) -> list[tuple[int, int, float]]:
     cells = []
-    for part in text.split(","):
+    for part in filter(None, text.split(",")):  # "" runs no load cell (only the extras)
         size, rate = part.split("@")
         s, c = size.lower().split("x")
         cells.append((int(s), int(c), float(rate)))
@@ -511,9 +512,9 @@ def main(argv=None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="side-by-side-"))
     results: dict = {"grid": args.grid, "seconds": args.seconds, "load_avg_start": os.getloadavg()}
     try:
-        max_s = max(s for s, _c, _r in grid)
+        max_s = max([s for s, _c, _r in grid] + [20 if args.idle else 1])
         idle_rooms = max_s
-        per_room = max([c for _s, c, _r in grid] + [-(-args.idle // idle_rooms) if args.idle else 0])
+        per_room = max([c for _s, c, _r in grid] + [-(-args.idle // idle_rooms) if args.idle else 1])
         app_rooms = burst_room = storm_room = None
         env = None
         if "app" in targets:
