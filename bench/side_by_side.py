@@ -13,8 +13,8 @@ Three servers, one after the other, each on a fresh port:
 - ``asyncio``: ``ref_asyncio.py`` (websockets + uvloop relay).
 
 The two reference relays are not part of the product; they live outside the repository
-(``--refs``, default ``../shared/bench`` next to the checkout; see docs/deployment.md for what they
-are) and run with ``--ref-python`` (a virtualenv with their pinned requirements).
+(``--refs``; see docs/deployment.md for what they are) and run with ``--ref-python`` (a
+virtualenv with their pinned requirements).
 
 The clients are the same for all three (one asyncio process, websockets' client, no
 permessage-deflate offered): each room sends ``rate`` messages per second (Poisson arrivals,

@@ -240,10 +240,40 @@ def apply_in_transaction(session, session_id: int, actor: Actor, op) -> OpResult
         session.remove()  # also rolls back whatever an error left open
 
 
-def still_member(session, session_id: int, participant_id: int) -> bool:
-    row = session.execute(select(Participant.removed_at).where(
-        Participant.id == participant_id, Participant.session_id == session_id)).first()
-    return row is not None and row[0] is None
+class _Members:
+    """The current participants of each session, read at most once per ``max_age`` for all its sockets.
+
+    The idle check of every connection (once per ping interval) asks whether its
+    participant is still a member; a thousand idle sockets made that forty
+    queries a second. One query per session and interval answers them all.
+    (A removal also reaches every open connection at once as its event.)
+    """
+
+    def __init__(self):
+        # per database engine: session id -> (read at, participant ids)
+        self._caches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def contains(self, engine, read, session_id: int, participant_id: int, max_age: float) -> bool:
+        """``read(fn, *args)`` runs a read in a short transaction (only when the cache is old)."""
+        cache = self._caches.setdefault(engine, {})
+        now = time.monotonic()
+        hit = cache.get(session_id)
+        if hit is None or now - hit[0] > max_age:
+            ids = read(self._current, session_id)
+            hit = (now, ids)
+            cache[session_id] = hit
+            if len(cache) > 4096:  # sessions long gone
+                for sid in [k for k, v in cache.items() if now - v[0] > max_age]:
+                    del cache[sid]
+        return participant_id in hit[1]
+
+    @staticmethod
+    def _current(session, session_id: int) -> frozenset:
+        return frozenset(session.scalars(select(Participant.id).where(
+            Participant.session_id == session_id, Participant.removed_at.is_(None))))
+
+
+_members = _Members()
 
 
 class _Stop(Exception):
@@ -446,9 +476,9 @@ class LiveConnection:
         self.put(("ack", result.seq, encode({"type": "ack", "op_id": result.op_id, "seq": result.seq,
                                                  "duplicate": result.duplicate})))
 
-    def _still_member(self, session) -> bool:
+    def _still_member(self) -> bool:
         """The participant was not removed since the upgrade (which verified the token)."""
-        return still_member(session, self.session_id, self.actor.id)
+        return _members.contains(db.engine, self._read, self.session_id, self.actor.id, self.ping_interval / 2)
 
     # -- presence -----------------------------------------------------------
 
@@ -788,7 +818,7 @@ class LiveConnection:
         self._set_presence(self.editing, broadcast=False)
         if self.actor.kind != "participant":
             return
-        if not self._read(self._still_member):
+        if not self._still_member():
             self._write(self._error("removed", self.removed_message))
             self._flush_and_close(CLOSE_NOT_ALLOWED, "removed")
             raise _Stop

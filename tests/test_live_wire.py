@@ -1,4 +1,4 @@
-"""Presence as changes: who came, left or opened a card, without the whole list to everyone on every join."""
+"""The compact live forms (presence changes, compact snapshots) and the idle checks, against a real server."""
 from __future__ import annotations
 
 import threading
@@ -131,3 +131,28 @@ def test_a_compact_snapshot_holds_the_same_board_and_follows_every_change(app, l
         assert got["seq"] == ack["seq"] + 1
         assert "Nieuw na de pauze" in [c["title"] for c in got["cards"]]
         assert "Gewijzigd" in [c["title"] for c in got["cards"]]
+
+
+def test_a_participant_removed_behind_the_sockets_back_is_cut_off_at_the_next_idle_check(
+        app, live, facilitator, make_session):
+    """Removed without an event (e.g. directly in the database): the ping-time check still finds out."""
+    from datetime import datetime
+
+    from websockets.exceptions import ConnectionClosed
+
+    from workshop.db import db
+    from workshop.models import Participant
+
+    app.config["WS_PING_INTERVAL"] = 0.5
+    url, _fac, (piet, anna) = _room(app, live, facilitator, make_session, ("Piet", "Anna"))
+    with WsClient(url, piet) as p, WsClient(url, anna) as a:
+        with app.app_context():
+            row = db.session.query(Participant).filter_by(display_name="Piet").one()
+            row.removed_at = datetime.utcnow()
+            db.session.commit()
+        with pytest.raises(ConnectionClosed) as exc:
+            p.wait_for(lambda f: False, timeout=10)
+        assert exc.value.rcvd.code == 4403
+        assert any(f["type"] == "error" and f["code"] == "removed" for f in p.frames)
+        a.send({"type": "ping"})
+        a.wait_for(lambda f: f["type"] == "pong")  # Anna stays
