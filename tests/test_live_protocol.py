@@ -284,13 +284,14 @@ def test_a_client_that_cannot_keep_up_is_disconnected_and_catches_up_after(board
     phase, lane = board["phases"][0], board["lanes"][2]
     writer = connect(board, 1)
     app.config["WS_OUTBOX_SIZE"] = 5  # only the next connection's outbox is this small
-    with connect(board, 0, receive_buffer=4096) as slow, writer:
+    with connect(board, 0, receive_buffer=65536) as slow, writer:
         app.config["WS_OUTBOX_SIZE"] = 1000
         hub = app.extensions["hub"]
         # Neither client reads meanwhile (websockets stops reading its socket after 16 frames), so
-        # 900 frames of 2 KB fill the slow one's small kernel buffers and then its outbox (5).
+        # 900 frames of 8 KB (7 MB: more than the 4 MB a kernel send buffer grows to) fill the slow
+        # one's small receive buffer, the send buffer and then its outbox (5).
         for _ in range(900):
-            hub.publish(board["id"], {"type": "presence", "people": [], "pad": "x" * 2_000})
+            hub.publish(board["id"], {"type": "presence", "people": [], "pad": "x" * 8_000})
         with pytest.raises(ConnectionClosed) as exc:
             slow.wait_for(lambda f: False, timeout=10)
         assert exc.value.rcvd is not None, repr(exc.value)

@@ -638,7 +638,14 @@ class LiveConnection:
                     items = [self.out.popleft() for _ in range(min(len(self.out), self.BATCH))]
                     self.busy = True
             if items is None:
-                self._close(CLOSE_TOO_SLOW, "too slow: reconnect and catch up")
+                # the rest of a frame the fast path began must go out before the close frame,
+                # or the client would read the close as part of that frame
+                self.pending.extend(it[2] for it in self.out if type(it) is tuple and it[0] == "raw")
+                self.out.clear()
+                try:
+                    self._flush()
+                finally:
+                    self._close(CLOSE_TOO_SLOW, "too slow: reconnect and catch up")
                 return
             try:
                 if not woken and self.hold_until is None:  # idle: ping, refresh presence, re-check membership
