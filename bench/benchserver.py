@@ -17,9 +17,9 @@ def free_port() -> int:
 
 
 def start_gunicorn(env: dict, port: int, *, workers: int = 1, log_level: str = "warning",
-                   quiet: bool = False) -> subprocess.Popen:
+                   quiet: bool = False, config: Path | None = None) -> subprocess.Popen:
     """gunicorn with gunicorn.conf.py (gevent worker) in its own process group; returns once it answers HTTP."""
-    cmd = [str(Path(sys.executable).parent / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"),
+    cmd = [str(Path(sys.executable).parent / "gunicorn"), "-c", str(config or ROOT / "gunicorn.conf.py"),
            "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--no-control-socket",
            "--log-level", log_level, "wsgi:app"]
     out = subprocess.DEVNULL if quiet else None

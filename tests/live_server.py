@@ -71,7 +71,8 @@ class WsClient:
     """A synchronous websocket client that speaks the board protocol (docs/protocol.md)."""
 
     def __init__(self, url: str, cookie: str | None = None, origin: str | None = None, last_seq=0,
-                 hello: bool = True, timeout: float = 10):
+                 hello: bool = True, timeout: float = 10, features: list[str] | None = None,
+                 receive_buffer: int | None = None):
         from websockets.sync.client import connect
 
         headers = {"Cookie": cookie} if cookie else {}
@@ -79,12 +80,21 @@ class WsClient:
                   "user_agent_header": USER_AGENT}
         if origin:
             kwargs["origin"] = origin
+        if receive_buffer:  # a laptop that reads slowly: the kernel holds little for it
+            import socket
+            from urllib.parse import urlsplit
+
+            parts = urlsplit(url)
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+            sock.connect((parts.hostname, parts.port))
+            kwargs["sock"] = sock
         self.ws = connect(url, **kwargs).__enter__()  # websockets 17 warns unless entered
         self.timeout = timeout
         self.frames: list[dict] = []  # everything received, in order
         self.seq = None
         if hello:
-            self.send({"type": "hello", "last_seq": last_seq})
+            self.send({"type": "hello", "last_seq": last_seq, **({"features": features} if features else {})})
             self.synced = self.wait_for(lambda f: f["type"] == "synced")
             self.seq = self.synced["seq"]
 

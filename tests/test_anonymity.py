@@ -72,6 +72,23 @@ def test_sockets_connected_before_the_switch_get_a_presence_without_names_at_onc
         assert PIET in names_in([fac.frames[-1]])
 
 
+def test_presence_changes_carry_no_names_to_browsers_that_take_them(board):
+    """Browsers ask for presence as changes (``features``): those frames lose names too, joins included."""
+    delta = ["presence-delta"]
+    with WsClient(board["url"], board["fac_cookie"], features=delta) as fac, \
+            WsClient(board["url"], board["cookie"][ANNA], features=delta) as anna:
+        hide(fac)
+        mark = len(anna.frames)
+        with WsClient(board["url"], board["cookie"][PIET], features=delta) as piet:
+            anna.wait_for(lambda f: f["type"] == "presence" and any(
+                c["id"] == board["ids"][PIET] and not c.get("gone") for c in f.get("changes") or []))
+            piet.send({"type": "presence", "editing": 1})
+            anna.wait_for(lambda f: f["type"] == "presence" and any(
+                c.get("editing") == 1 for c in f.get("changes") or []))
+            assert names_in(anna.frames[mark:]) == set()
+            fac.wait_for(lambda f: f["type"] == "presence" and PIET in names_in([f]))  # the facilitator sees who
+
+
 def test_a_participant_joining_after_the_switch_sees_no_earlier_name(board):
     with WsClient(board["url"], board["fac_cookie"]) as fac, WsClient(board["url"], board["cookie"][PIET]):
         hide(fac)

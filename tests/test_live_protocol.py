@@ -284,13 +284,17 @@ def test_a_client_that_cannot_keep_up_is_disconnected_and_catches_up_after(board
     phase, lane = board["phases"][0], board["lanes"][2]
     writer = connect(board, 1)
     app.config["WS_OUTBOX_SIZE"] = 5  # only the next connection's outbox is this small
-    with connect(board, 0) as slow, writer:
+    with connect(board, 0, receive_buffer=65536) as slow, writer:
         app.config["WS_OUTBOX_SIZE"] = 1000
         hub = app.extensions["hub"]
-        for _ in range(900):  # far more than 5 frames, faster than any socket drains
-            hub.publish(board["id"], {"type": "presence", "people": []})
+        # Neither client reads meanwhile (websockets stops reading its socket after 16 frames), so
+        # 900 frames of 8 KB (7 MB: more than the 4 MB a kernel send buffer grows to) fill the slow
+        # one's small receive buffer, the send buffer and then its outbox (5).
+        for _ in range(900):
+            hub.publish(board["id"], {"type": "presence", "people": [], "pad": "x" * 8_000})
         with pytest.raises(ConnectionClosed) as exc:
             slow.wait_for(lambda f: False, timeout=10)
+        assert exc.value.rcvd is not None, repr(exc.value)
         assert exc.value.rcvd.code == 4408
         writer.wait_for(lambda f: f["type"] == "presence" and f["people"] == [], timeout=10)
         ack = writer.apply("card.add", phase_id=phase, lane_id=lane, title="Gemist door de trage")

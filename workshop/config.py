@@ -91,6 +91,8 @@ SETTINGS: tuple[Setting, ...] = (
             int, "4 × `WS_MAX_MESSAGE_SIZE`, at least 256 KiB"),
     Setting("WS_PING_INTERVAL", 25.0, "seconds between the server's pings on an idle websocket", float),
     Setting("WS_REORDER_WAIT", 0.2, "seconds an out-of-order event waits for the ones before it", float),
+    Setting("WS_PRESENCE_DELAY", 0.1, "seconds presence changes of one session are gathered before they are sent "
+            "(the first goes at once)", float),
     Setting("WS_CATCHUP_MAX", 500, "most events replayed to a reconnecting client; further behind gets a snapshot",
             int),
     Setting("WS_OUTBOX_SIZE", 1000, "frames queued for one slow client before it is disconnected", int),

@@ -14,6 +14,9 @@ command line. Why these values: docs/deployment.md.
   only workshop.config, which imports nothing heavy.
 - ``worker_connections`` caps the websockets (plus HTTP requests) per worker.
 - No control socket: gunicorn would otherwise create one under $HOME.
+- After the app is loaded, the worker freezes what start-up built and tunes
+  the garbage collector (``workshop/live/collector.py``): no long pauses of
+  the worker while people are connected.
 """
 from workshop.config import server_settings
 
@@ -42,3 +45,9 @@ errorlog = "-"
 loglevel = _settings["LOG_LEVEL"]
 # X-Forwarded-* from the reverse proxy on the same host (see docs/deployment.md)
 forwarded_allow_ips = _settings["FORWARDED_ALLOW_IPS"]
+
+
+def post_worker_init(worker):
+    from workshop.live import collector
+
+    collector.tune()

@@ -10,11 +10,16 @@
 //   so a lost connection or a reload loses nothing; they are (re)sent after
 //   catch-up and the server applies an op_id only once;
 // - reconnects by itself with exponential backoff and jitter;
-// - presence: tells the server which card this person is editing.
+// - presence: tells the server which card this person is editing, and keeps the list of who is
+//   here from the changes the server sends (wire.js applyPresence);
+// - announces the compact forms it understands in hello (wire.js FEATURES): presence changes
+//   instead of whole lists, and compact snapshots (wire.js expandSnapshot).
 //
 // It feeds the page's store (store.js): events, the snapshot and presence each enter through
 // one store function (applyEvent, loadSnapshot, setPresence); acks and refusals of operations
 // sent before a reload go to store.ack / store.refuse.
+
+import {FEATURES, applyPresence, expandSnapshot} from './wire.js';
 
 const BACKOFF_MIN = 500;
 const BACKOFF_MAX = 15000;
@@ -112,6 +117,11 @@ export function connect(client) {
     for (const s of held.keys()) if (s <= store.seq) held.delete(s);
   }
 
+  // a presence frame: changes, or (older servers, and `synced`) the whole list as `people`
+  function onPresence(frame) {
+    store.setPresence(applyPresence(store.people, frame));
+  }
+
   function onFrame(frame) {
     switch (frame.type) {
       case 'event':
@@ -119,14 +129,14 @@ export function connect(client) {
         break;
       case 'snapshot':
         held = new Map();
-        store.loadSnapshot(frame.snapshot);
+        store.loadSnapshot(frame.compact ? expandSnapshot(frame.compact) : frame.snapshot);
         break;
       case 'synced': {
         const first = !synced;
         synced = true;
         attempts = 0;
         state('online');
-        if (frame.presence) store.setPresence(frame.presence);
+        if (frame.presence) onPresence({people: frame.presence});
         if (first) {
           // everything not yet acknowledged, in the order it was made
           for (const op of outbox) send({type: 'op', op});
@@ -170,7 +180,7 @@ export function connect(client) {
         break;
       }
       case 'presence':
-        store.setPresence(frame.people || []);
+        onPresence(frame);
         break;
       default:
         // pong, and frames other modules publish outside the event order (e.g. a timer)
@@ -192,7 +202,7 @@ export function connect(client) {
     ws = sock;
     sock.onopen = () => {
       lastHeard = Date.now();
-      sock.send(JSON.stringify({type: 'hello', last_seq: store.seq}));
+      sock.send(JSON.stringify({type: 'hello', last_seq: store.seq, features: FEATURES}));
     };
     sock.onmessage = ev => {
       if (sock !== ws) return;

@@ -439,9 +439,23 @@ def card_update(ctx: Context, op: dict) -> dict:
                               code="missing_field")
     # last writer wins per field: only the fields named in this operation change
     now = utcnow()
-    ctx.conn.execute(update(_CARDS).where(_CARDS.c.id == card.id).values(**changes, updated_at=now))
+    ctx.conn.execute(_card_update_statement(tuple(changes)),
+                     {"card_id": card.id, "now": now, **{f"new_{k}": value for k, value in changes.items()}})
     _changed_behind_orm(ctx, [card.id])
     return {"id": card.id, "changes": changes, "updated_at": iso(now)}
+
+
+_CARD_UPDATES: dict[tuple, object] = {}
+
+
+def _card_update_statement(fields: tuple):
+    """One pre-built UPDATE per combination of changed fields (at most seven): built once, cached."""
+    stmt = _CARD_UPDATES.get(fields)
+    if stmt is None:
+        stmt = update(_CARDS).where(_CARDS.c.id == bindparam("card_id")).values(
+            updated_at=bindparam("now"), **{k: bindparam(f"new_{k}") for k in fields})
+        _CARD_UPDATES[fields] = stmt
+    return stmt
 
 
 @operation("card.move")

@@ -33,10 +33,14 @@ def session_meta(ws: WorkshopSession, viewer: Actor | None = None) -> dict:
     return meta
 
 
-def board_snapshot(db: Session, ws: WorkshopSession, viewer: Actor | None = None) -> dict:
+def board_snapshot(db: Session, ws: WorkshopSession, viewer: Actor | None = None,
+                   cards: list[dict] | None = None) -> dict:
+    """``cards``: this viewer's card dicts at exactly ``ws.seq``, when the caller already has them
+    (cards change only through operations, and every operation moves ``seq``)."""
     phases = db.scalars(select(Phase).where(Phase.session_id == ws.id).order_by(Phase.position, Phase.id)).all()
     lanes = db.scalars(select(Lane).where(Lane.session_id == ws.id).order_by(Lane.position, Lane.id)).all()
-    cards = db.scalars(select(Card).where(Card.session_id == ws.id).order_by(Card.position, Card.id)).all()
+    card_rows = None if cards is not None else db.scalars(
+        select(Card).where(Card.session_id == ws.id).order_by(Card.position, Card.id)).all()
     plate = db.scalars(select(PlateItem).where(PlateItem.session_id == ws.id)
                        .order_by(PlateItem.position, PlateItem.id)).all()
     participants = db.scalars(select(Participant).where(
@@ -48,7 +52,7 @@ def board_snapshot(db: Session, ws: WorkshopSession, viewer: Actor | None = None
         "session": session_meta(ws, viewer),
         "phases": [phase_dict(p) for p in phases],
         "lanes": [lane_dict(lane) for lane in lanes],
-        "cards": [card_dict(c, anonymous=not show_names) for c in cards],
+        "cards": cards if cards is not None else [card_dict(c, anonymous=not show_names) for c in card_rows],
         "plate": [plate_item_dict(i) for i in plate],
         "participants": [
             {"id": p.id, "name": p.display_name if show_names else None} for p in participants

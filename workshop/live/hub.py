@@ -10,17 +10,17 @@ workers or hosts serve one session together.
   event log) without decoding them again, and the websocket frame bytes are
   built once too. ``seq`` is None for messages outside the event order
   (presence).
-- Each subscriber has a bounded queue: a slow or stalled laptop overflows its
-  own queue and is disconnected (it reconnects and catches up from the event
-  log) instead of holding up the others.
-- The queue is also the connection's outbox for its own acks and errors, so
-  one sender drains it and no two threads write to one socket.
+- The hub hands each frame to the connection's own ``put``, which writes it
+  to the socket at once when nothing is waiting (no queue, no thread switch
+  per delivery) or leaves it in the connection's bounded outbox; a slow or
+  stalled laptop overflows its own outbox and is disconnected (it reconnects
+  and catches up from the event log) instead of holding up the others. See
+  ``live/socket.py``.
 """
 from __future__ import annotations
 
 import json
 import logging
-import queue
 import threading
 import time
 from collections import defaultdict
@@ -28,7 +28,6 @@ from collections import defaultdict
 log = logging.getLogger(__name__)
 
 CHANNEL_PREFIX = "workshop:session:"
-QUEUE_SIZE = 1000
 REDIS_MAX_CONNECTIONS = 50  # per process, shared by publishing and presence (the listener has its own)
 
 
@@ -57,12 +56,13 @@ def websocket_text_frame(text: str) -> bytes:
 class Frame:
     """One published message, shared by all the subscribers it is delivered to."""
 
-    __slots__ = ("seq", "text", "_wire")
+    __slots__ = ("seq", "text", "_wire", "legacy")
 
     def __init__(self, seq: int | None, text: str):
         self.seq = seq
         self.text = text
         self._wire: bytes | None = None
+        self.legacy: str | None = None  # presence changes as the whole list, for clients without deltas
 
     @property
     def wire(self) -> bytes:
@@ -73,36 +73,22 @@ class Frame:
 
 
 class Subscription:
-    """One connection's inbox. ``get`` blocks; ``overflowed`` tells the sender to drop the client."""
+    """One connection's place in the hub: ``put`` is the connection's own (non-blocking) delivery."""
 
-    def __init__(self, hub: "LocalHub", session_id: int, maxsize: int = QUEUE_SIZE):
+    __slots__ = ("hub", "session_id", "put")
+
+    def __init__(self, hub: "LocalHub", session_id: int, sink):
         self.hub = hub
         self.session_id = session_id
-        self.queue: queue.Queue = queue.Queue(maxsize)
-        self.overflowed = False
-
-    def put(self, item) -> None:
-        """Queue a ``Frame`` from the hub, or a connection-local item; never blocks."""
-        try:
-            self.queue.put_nowait(item)
-        except queue.Full:
-            self.overflowed = True
-
-    def get(self, timeout: float | None = None):
-        try:
-            return self.queue.get(timeout=timeout)
-        except queue.Empty:
-            return None
-
-    def get_nowait(self):
-        """The next item if one is waiting (no timer is armed: cheap under gevent)."""
-        try:
-            return self.queue.get_nowait()
-        except queue.Empty:
-            return None
+        self.put = sink.put  # bound once: the fan-out calls it for every delivery
 
     def close(self) -> None:
         self.hub.unsubscribe(self)
+        self.put = _discard  # a fan-out already under way may still call it; and no cycle is left
+
+
+def _discard(item) -> None:
+    pass
 
 
 class LocalHub:
@@ -110,8 +96,9 @@ class LocalHub:
         self._subs: dict[int, set[Subscription]] = defaultdict(set)
         self._lock = threading.Lock()
 
-    def subscribe(self, session_id: int, maxsize: int = QUEUE_SIZE) -> Subscription:
-        sub = Subscription(self, session_id, maxsize)
+    def subscribe(self, session_id: int, sink) -> Subscription:
+        """Deliver the session's messages to ``sink.put(frame)``; it must never block."""
+        sub = Subscription(self, session_id, sink)
         with self._lock:
             self._subs[session_id].add(sub)
         return sub
@@ -135,10 +122,10 @@ class LocalHub:
 
     def _deliver(self, session_id: int, seq: int | None, data: str) -> None:
         with self._lock:
-            subs = list(self._subs.get(session_id, ()))
+            subs = tuple(self._subs.get(session_id, ()))
         item = Frame(seq, data)
         for sub in subs:
-            sub.put(item)
+            sub.put(item)  # a write to the socket, or a place in the connection's outbox
 
     def close(self) -> None:
         pass
@@ -167,9 +154,9 @@ class RedisHub(LocalHub):
         self._ready = threading.Event()
         self._stopped = False
 
-    def subscribe(self, session_id: int, maxsize: int = QUEUE_SIZE) -> Subscription:
+    def subscribe(self, session_id: int, sink) -> Subscription:
         self._ensure_listener()
-        return super().subscribe(session_id, maxsize)
+        return super().subscribe(session_id, sink)
 
     def publish(self, session_id: int, message: dict) -> str:
         seq = message.get("seq")

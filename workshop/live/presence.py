@@ -5,13 +5,21 @@ when listed. In one process a dict is enough; with ``REDIS_URL`` the entries
 live in a Redis hash per session so every process lists everyone. Entries
 carry a timestamp and are refreshed by their connection every ping interval,
 so the entries of a crashed process disappear after ``ttl`` seconds.
+
+Changes travel as changes (``PresenceFeed``): who came, left or opened a
+card, not the whole list to everyone on every join. The changes of one
+session are gathered for ``WS_PRESENCE_DELAY`` seconds after the first one,
+which goes out at once, so a room of fifty joining together costs a few
+frames per connection instead of fifty.
 """
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 
+log = logging.getLogger(__name__)
 
 
 def merge(entries: list[dict]) -> list[dict]:
@@ -89,8 +97,62 @@ class RedisPresence:
         return merge(entries)
 
 
+class PresenceFeed:
+    """Publishes presence changes per session: the first at once, later ones gathered for ``delay`` s.
+
+    A change names a person (``kind``, ``id``); when it is published, the
+    person's merged entry is looked up in the store (``gone: true`` when they
+    have no connection left), so what is sent is always the current truth.
+    """
+
+    def __init__(self, hub, store, delay: float = 0.1):
+        self.hub = hub
+        self.store = store
+        self.delay = delay
+        self._lock = threading.Lock()
+        self._windows: dict[int, set] = {}  # session id -> people changed since the window opened
+
+    def changed(self, session_id: int, kind: str, person_id: int) -> None:
+        with self._lock:
+            window = self._windows.get(session_id)
+            if window is not None:
+                window.add((kind, person_id))
+                return
+            self._windows[session_id] = set()
+        self._publish(session_id, {(kind, person_id)})
+        self._schedule(session_id)
+
+    def _schedule(self, session_id: int) -> None:
+        timer = threading.Timer(self.delay, self._close_window, (session_id,))
+        timer.daemon = True
+        timer.start()
+
+    def _close_window(self, session_id: int) -> None:
+        with self._lock:
+            changed = self._windows.get(session_id)
+            if not changed:
+                self._windows.pop(session_id, None)  # quiet: the next change goes out at once
+                return
+            self._windows[session_id] = set()  # busy: keep gathering
+        try:
+            self._publish(session_id, changed)
+        finally:
+            self._schedule(session_id)
+
+    def _publish(self, session_id: int, changed: set) -> None:
+        try:
+            people = {(p["kind"], p["id"]): p for p in self.store.people(session_id)}
+            changes = [people.get(key) or {"kind": key[0], "id": key[1], "gone": True} for key in sorted(changed)]
+            self.hub.publish(session_id, {"type": "presence", "changes": changes})
+        except Exception:  # presence is a nicety: never fail a connection over it
+            log.exception("presence publish failed")
+
+
 def init_app(app) -> None:
     hub = app.extensions["hub"]
     ttl = 3 * float(app.config["WS_PING_INTERVAL"]) + 5
     redis_client = getattr(hub, "redis", None)
-    app.extensions["presence"] = RedisPresence(redis_client, ttl, app.config["LIVE_NAMESPACE"]) if redis_client is not None else LocalPresence(ttl)
+    store = (RedisPresence(redis_client, ttl, app.config["LIVE_NAMESPACE"])
+             if redis_client is not None else LocalPresence(ttl))
+    app.extensions["presence"] = store
+    app.extensions["presence_feed"] = PresenceFeed(hub, store, app.config["WS_PRESENCE_DELAY"])

@@ -7,10 +7,22 @@ apply, flush), the transaction is committed here and only then published.
 Per connection there are two threads (greenlets under gevent):
 
 - the *reader* (the request handler itself) parses frames and applies
-  operations in short transactions;
-- the *sender* drains the connection's hub subscription, which is also its
-  outbox for acks and errors, so exactly one thread writes to the socket.
-  It keeps events in ``seq`` order: a published event that skips ahead is
+  operations in short transactions; it waits for frames without a timeout
+  (an idle socket costs nothing between pings);
+- the *sender* drains the connection's outbox (broadcasts, acks, errors,
+  catch-up requests), so one thread at a time writes to the socket.
+
+Fan-out at the stack's cost: the hub calls ``LiveConnection.put`` for each
+connection. When the outbox is empty, the sender idle and the frame is the
+next one in order, ``put`` writes the shared frame bytes to the socket right
+there, without waiting (one ``send`` system call, no queue, no thread switch,
+no timer): the way a bare flask-sock relay writes to its peers. What the
+kernel does not take at once, and everything that needs ordering or a
+database read, goes to the outbox and wakes the sender. The outbox is
+bounded (``WS_OUTBOX_SIZE``): a stalled laptop first fills its kernel buffer,
+then its outbox, and is then closed with 4408; it never holds up the others.
+
+The sender keeps events in ``seq`` order: a published event that skips ahead is
   held back for up to ``WS_REORDER_WAIT`` seconds (with several processes,
   events of one session arrive through Redis in publish order, which can
   differ from commit order by a few milliseconds); what is still missing
@@ -41,6 +53,7 @@ import threading
 import time
 import uuid
 import weakref
+from collections import deque
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, request
@@ -55,8 +68,8 @@ from ..board import Actor, BoardError, OpResult, apply_operation
 from ..db import db, read_transaction
 from ..models import Participant
 from ..identity import require_session
-from . import catchup
 from ..board.redact import people_without_names
+from . import catchup, collector
 from .hub import Frame, encode
 from .ratelimit import TokenBucket, rate_limited_frame
 
@@ -75,7 +88,52 @@ CLOSE_TOO_SLOW = 4408      # the outbox overflowed: reconnect and catch up
 CLOSE_PING_TIMEOUT = 4409  # no answer to a ping
 
 HELLO_TIMEOUT = 15
-READ_POLL = 2
+CLOSE_LINGER = 10  # seconds a closed connection waits for the client's side of the close
+
+# What a client may announce in hello's ``features`` (docs/protocol.md).
+FEATURE_PRESENCE_DELTA = "presence-delta"
+FEATURE_COMPACT_SNAPSHOT = "compact-snapshot"
+PRESENCE_PREFIX = '{"type":"presence"'  # how hub.encode begins any presence frame
+PRESENCE_DELTA_PREFIX = '{"type":"presence","changes"'  # … and a presence change
+
+try:  # a gevent socket takes a timeout per call; 0 means "never wait"
+    from gevent.socket import socket as _GeventSocket
+except ImportError:  # pragma: no cover - gevent is a dependency
+    _GeventSocket = None
+
+
+def send_nowait(sock, data) -> int:
+    """Write what the kernel takes now; the number of bytes written (0 when its buffer is full)."""
+    try:
+        if _GeventSocket is not None and isinstance(sock, _GeventSocket):
+            return sock.send(data, 0, 0.0)
+        return sock.send(data, socket.MSG_DONTWAIT)
+    except (BlockingIOError, InterruptedError):
+        return 0
+
+
+class _ReaderThread(threading.Thread):
+    """simple-websocket's reader thread, which always wakes ``receive`` when it ends.
+
+    simple-websocket can set its event just before it marks the connection
+    closed (an oversized frame), which would leave a ``receive()`` without a
+    timeout waiting for ever; so the reader waits without polling and this
+    wakes it once more at the end.
+    """
+
+    def __init__(self, target=None, **kwargs):
+        self._reader = target
+        super().__init__(target=self._read, daemon=True, **kwargs)
+
+    def _read(self):
+        try:
+            self._reader()
+        finally:
+            ws = getattr(self._reader, "__self__", None)
+            self._reader = None  # ws.thread is this thread: no cycle left for the collector
+            if ws is not None:
+                ws.connected = False
+                ws.event.set()
 
 
 def _origin_allowed(origin: str | None) -> bool:
@@ -119,15 +177,32 @@ def session_socket(ws, session_id: int):
         ws.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     except (OSError, AttributeError):
         pass
+    app = current_app._get_current_object()
     try:
-        LiveConnection(current_app._get_current_object(), ws, session_id, g.live_actor, g.live_anonymous).run()
+        with _open_lock:
+            _open[0] += 1
+        LiveConnection(app, ws, session_id, g.live_actor, g.live_anonymous).run()
     finally:
+        with _open_lock:
+            _open[0] -= 1
+            last = _open[0] == 0
         # End the TCP connection now: Werkzeug's server would otherwise keep it
         # open for keep-alive and the client would wait for it after a close frame.
+        # Only our side (FIN after what is still queued): closing both sides while
+        # the client still sends (its close reply) would reset the connection and
+        # discard frames not yet delivered, the close code (e.g. 4408) among them.
+        # simple-websocket's reader ends at the client's close or after CLOSE_LINGER.
         try:
-            ws.sock.shutdown(socket.SHUT_RDWR)
+            ws.sock.settimeout(CLOSE_LINGER)
+            ws.sock.shutdown(socket.SHUT_WR)
         except OSError:
             pass
+        if last:
+            collector.idle(lambda: _open[0] == 0)  # nobody connected: a good moment for a complete collection
+
+
+_open = [0]  # websockets open in this process
+_open_lock = threading.Lock()
 
 
 def init_app(app) -> None:
@@ -137,6 +212,7 @@ def init_app(app) -> None:
     app.config.setdefault("SOCK_SERVER_OPTIONS", {
         "max_message_size": app.config["WS_HARD_MESSAGE_SIZE"],
         "ping_interval": None,  # the sender pings; see the module docstring
+        "thread_class": _ReaderThread,
     })
     app.before_request(_guard_upgrade)
     sock.init_app(app)
@@ -159,10 +235,40 @@ def apply_in_transaction(session, session_id: int, actor: Actor, op) -> OpResult
         session.remove()  # also rolls back whatever an error left open
 
 
-def still_member(session, session_id: int, participant_id: int) -> bool:
-    row = session.execute(select(Participant.removed_at).where(
-        Participant.id == participant_id, Participant.session_id == session_id)).first()
-    return row is not None and row[0] is None
+class _Members:
+    """The current participants of each session, read at most once per ``max_age`` for all its sockets.
+
+    The idle check of every connection (once per ping interval) asks whether its
+    participant is still a member; a thousand idle sockets made that forty
+    queries a second. One query per session and interval answers them all.
+    (A removal also reaches every open connection at once as its event.)
+    """
+
+    def __init__(self):
+        # per database engine: session id -> (read at, participant ids)
+        self._caches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def contains(self, engine, read, session_id: int, participant_id: int, max_age: float) -> bool:
+        """``read(fn, *args)`` runs a read in a short transaction (only when the cache is old)."""
+        cache = self._caches.setdefault(engine, {})
+        now = time.monotonic()
+        hit = cache.get(session_id)
+        if hit is None or now - hit[0] > max_age:
+            ids = read(self._current, session_id)
+            hit = (now, ids)
+            cache[session_id] = hit
+            if len(cache) > 4096:  # sessions long gone
+                for sid in [k for k, v in cache.items() if now - v[0] > max_age]:
+                    del cache[sid]
+        return participant_id in hit[1]
+
+    @staticmethod
+    def _current(session, session_id: int) -> frozenset:
+        return frozenset(session.scalars(select(Participant.id).where(
+            Participant.session_id == session_id, Participant.removed_at.is_(None))))
+
+
+_members = _Members()
 
 
 class _Stop(Exception):
@@ -215,11 +321,20 @@ class LiveConnection:
         self.conn_id = uuid.uuid4().hex
         self.hub = app.extensions["hub"]
         self.presence = app.extensions["presence"]
+        self.presence_feed = app.extensions["presence_feed"]
         self.ping_interval = float(app.config["WS_PING_INTERVAL"])
         self.catchup_max = int(app.config["WS_CATCHUP_MAX"])
         self.max_message = int(app.config["WS_MAX_MESSAGE_SIZE"])
         self.op_bucket = TokenBucket.from_config(app.config)
         self.sub = None
+        self.features: frozenset = frozenset()
+        # the outbox: items that wait for the sender (see the module docstring)
+        self.lock = threading.Lock()  # guards out/busy and, while the sender is not busy, the order state
+        self.out: deque = deque()
+        self.outbox_size = int(app.config.get("WS_OUTBOX_SIZE") or 1000)
+        self.wake = threading.Event()
+        self.busy = False  # the sender owns the socket and the order state
+        self.overflowed = False
         # Broadcast frames are framed once per publish and shared (Frame.wire),
         # unless an extension (permessage-deflate) changes the bytes per connection.
         self.shared_frames = not app.config["WS_PERMESSAGE_DEFLATE"]
@@ -240,7 +355,7 @@ class LiveConnection:
 
     def run(self) -> None:
         # Subscribe before reading anything, so no event committed from now on is missed.
-        self.sub = self.hub.subscribe(self.session_id, int(self.app.config["WS_OUTBOX_SIZE"]))
+        self.sub = self.hub.subscribe(self.session_id, self)
         sender = None
         try:
             first = self.ws.receive(timeout=HELLO_TIMEOUT)
@@ -252,14 +367,12 @@ class LiveConnection:
                 self._send_now(self._error("hello_required", _("The first message must be “hello”.")))
                 self._close(CLOSE_POLICY, "hello expected")
                 return
-            self.sub.put(("sync", frame.get("last_seq"), "hello"))
+            self._hello(frame)
             sender = threading.Thread(target=self._sender, name=f"ws-sender-{self.conn_id[:6]}", daemon=True)
             sender.start()
             self._set_presence(None, broadcast=True)
             while not self.closed.is_set():
-                # a bounded wait: simple-websocket can wake us just before it marks
-                # the connection closed, and would then leave us waiting for data
-                data = self.ws.receive(timeout=READ_POLL)
+                data = self.ws.receive()  # no timeout: _ReaderThread wakes us when the socket ends
                 if data is None:
                     continue
                 frame = self._parse(data)
@@ -269,8 +382,8 @@ class LiveConnection:
             pass
         finally:
             self.closed.set()
-            self.sub.put(("stop", None, None))
             self.sub.close()
+            self.put(("stop", None, None))
             if sender is not None:
                 sender.join(timeout=5)
                 self._leave_presence()
@@ -300,7 +413,7 @@ class LiveConnection:
         if kind == "op":
             self._on_op(frame)
         elif kind == "sync":
-            self.sub.put(("sync", frame.get("last_seq"), "sync"))
+            self.put(("sync", frame.get("last_seq"), "sync"))
         elif kind == "presence":
             editing = frame.get("editing")
             if editing is not None and (not isinstance(editing, int) or isinstance(editing, bool) or editing < 1):
@@ -311,7 +424,7 @@ class LiveConnection:
         elif kind == "ping":
             self._queue(encode({"type": "pong"}))
         elif kind == "hello":
-            self.sub.put(("sync", frame.get("last_seq"), "hello"))
+            self._hello(frame)
         elif not isinstance(kind, str):
             self._queue(self._error("missing_field", _("The field “%(name)s” is required.", name="type"),
                                     field="type"))
@@ -354,13 +467,13 @@ class LiveConnection:
             text = self.hub.publish(self.session_id, result.event)
             # our own copy first, so the ack below never overtakes its event
             # (the hub's copy arrives later and is dropped as already sent)
-            self.sub.put(Frame(result.seq, text))
-        self.sub.put(("ack", result.seq, encode({"type": "ack", "op_id": result.op_id, "seq": result.seq,
+            self.put(Frame(result.seq, text))
+        self.put(("ack", result.seq, encode({"type": "ack", "op_id": result.op_id, "seq": result.seq,
                                                  "duplicate": result.duplicate})))
 
-    def _still_member(self, session) -> bool:
+    def _still_member(self) -> bool:
         """The participant was not removed since the upgrade (which verified the token)."""
-        return still_member(session, self.session_id, self.actor.id)
+        return _members.contains(db.engine, self._read, self.session_id, self.actor.id, self.ping_interval / 2)
 
     # -- presence -----------------------------------------------------------
 
@@ -417,19 +530,16 @@ class LiveConnection:
         try:
             self.presence.set(self.session_id, self.conn_id, self._presence_entry())
             if broadcast:
-                self._broadcast_presence()
+                self.presence_feed.changed(self.session_id, self.actor.kind, self.actor.id)
         except Exception:  # presence is a nicety: never drop a connection over it
             log.exception("presence update failed")
 
     def _leave_presence(self) -> None:
         try:
             self.presence.remove(self.session_id, self.conn_id)
-            self._broadcast_presence()
+            self.presence_feed.changed(self.session_id, self.actor.kind, self.actor.id)
         except Exception:
             log.exception("presence removal failed")
-
-    def _broadcast_presence(self) -> None:
-        self.hub.publish(self.session_id, {"type": "presence", "people": self.presence.people(self.session_id)})
 
     # -- outbox -------------------------------------------------------------
 
@@ -439,11 +549,59 @@ class LiveConnection:
             frame["field"] = field
         return encode(frame)
 
+    def _hello(self, frame: dict) -> None:
+        features = frame.get("features")
+        if isinstance(features, list):
+            self.features = frozenset(f for f in features if isinstance(f, str))
+        self.put(("sync", frame.get("last_seq"), "hello"))
+
     def _queue(self, text: str) -> None:
-        self.sub.put(("send", None, text))
+        self.put(("send", None, text))
 
     def _queue_close(self, code: int, reason: str) -> None:
-        self.sub.put(("close", code, reason))
+        self.put(("close", code, reason))
+
+    def put(self, item) -> None:
+        """Deliver one item (a hub ``Frame`` or a local tuple); never blocks. Any thread."""
+        with self.lock:
+            if not self.busy and not self.out and self._write_now(item):
+                return
+            if len(self.out) >= self.outbox_size:
+                self.overflowed = True
+            else:
+                self.out.append(item)
+        self.wake.set()
+
+    def _write_now(self, item) -> bool:
+        """The fast path (lock held, sender idle, outbox empty): True if ``item`` is dealt with."""
+        if not self.synced or self.held or self.held_acks or self.closed.is_set() or not self.shared_frames:
+            return False
+        if type(item) is Frame:
+            seq = item.seq
+            if seq is None:
+                if item.text.startswith(PRESENCE_PREFIX) and (
+                        self._hides_names() or (FEATURE_PRESENCE_DELTA not in self.features
+                                                and item.text.startswith(PRESENCE_DELTA_PREFIX))):
+                    return False  # the sender takes names out, or turns changes into the whole list
+            elif seq != self.last_sent + 1:
+                return seq <= self.last_sent  # already sent (our own copy, or filled from the log)
+            elif '"participant.remove"' in item.text or '"session.settings"' in item.text:
+                return False  # may end this connection or switch names off: the sender decides
+            data = item.wire
+        elif item[0] == "send" or (item[0] == "ack" and item[1] <= self.last_sent):
+            data = self.ws.ws.send(TextMessage(data=item[2]))
+        else:
+            return False
+        try:
+            n = send_nowait(self.ws.sock, data)
+        except OSError:
+            return False  # the sender finds the socket closed and ends the connection
+        if type(item) is Frame and item.seq is not None:
+            self.last_sent = item.seq
+        if n < len(data):  # the kernel's buffer is full: the rest waits, in order, for the sender
+            self.out.append(("raw", None, data[n:]))
+            self.wake.set()
+        return True
 
     def _send_now(self, text: str) -> None:
         """Only before the sender starts (it is then the one writer)."""
@@ -495,6 +653,8 @@ class LiveConnection:
             log.exception("websocket sender failed in session %s", self.session_id)
         finally:
             self.closed.set()
+            with self.lock:
+                self.busy = True  # the fast path keeps off the socket from now on
             if self.ws.connected:
                 self._close(CLOSE_GOING_AWAY, "closing")
 
@@ -509,33 +669,45 @@ class LiveConnection:
             timeout = self.ping_interval
             if self.hold_until is not None:
                 timeout = max(0.0, self.hold_until - time.monotonic())
-            item = self.sub.get(timeout=timeout)
-            if self.sub.overflowed:
-                self._close(CLOSE_TOO_SLOW, "too slow: reconnect and catch up")
+            woken = self.wake.wait(timeout)  # one timer per wait, not per delivery: most never wait here
+            with self.lock:
+                self.wake.clear()
+                if self.overflowed:
+                    self.busy = True
+                    items = None
+                else:
+                    items = [self.out.popleft() for _ in range(min(len(self.out), self.BATCH))]
+                    self.busy = True
+            if items is None:
+                # the rest of a frame the fast path began must go out before the close frame,
+                # or the client would read the close as part of that frame
+                self.pending.extend(it[2] for it in self.out if type(it) is tuple and it[0] == "raw")
+                self.out.clear()
+                try:
+                    self._flush()
+                finally:
+                    self._close(CLOSE_TOO_SLOW, "too slow: reconnect and catch up")
                 return
-            if item is None and self.hold_until is not None:
-                self._fill_gap()
+            try:
+                if not woken and self.hold_until is None:  # idle: ping, refresh presence, re-check membership
+                    if awaiting_pong and not self.ws.pong_received:
+                        self._close(CLOSE_PING_TIMEOUT, "ping timeout")
+                        return
+                    self.ws.pong_received = False
+                    awaiting_pong = True
+                    self.pending.append(self.ws.ws.send(Ping()))
+                    self._idle_checks()
+                for item in items:
+                    if not self._handle(item):
+                        return
+                if self.hold_until is not None and time.monotonic() >= self.hold_until:
+                    self._fill_gap()
                 self._flush()
-                continue
-            if item is None:  # idle: ping, refresh presence, re-check membership
-                if awaiting_pong and not self.ws.pong_received:
-                    self._close(CLOSE_PING_TIMEOUT, "ping timeout")
-                    return
-                self.ws.pong_received = False
-                awaiting_pong = True
-                self.ws.sock.sendall(self.ws.ws.send(Ping()))
-                self._idle_checks()
-                continue
-            awaiting_pong = False
-            handled = 0
-            while item is not None:  # what is left after BATCH items waits for the next round
-                if not self._handle(item):
-                    return
-                handled += 1
-                item = self.sub.get_nowait() if handled < self.BATCH else None
-            if self.hold_until is not None and time.monotonic() >= self.hold_until:
-                self._fill_gap()
-            self._flush()
+            finally:
+                with self.lock:
+                    self.busy = False
+                    if self.out or self.overflowed:
+                        self.wake.set()
 
     def _handle(self, item) -> bool:
         """Queue the frames for one outbox item; False when the connection is done."""
@@ -545,6 +717,8 @@ class LiveConnection:
         kind, value, extra = item
         if kind == "send":
             self._write(extra)
+        elif kind == "raw":  # the rest of a frame the fast path began
+            self.pending.append(extra)
         elif kind == "ack":
             if value > self.last_sent:  # its event is held back or on its way
                 self.held_acks.append((value, extra))
@@ -561,14 +735,33 @@ class LiveConnection:
             return False
         return True
 
+    def _send_presence(self, frame: Frame) -> None:
+        """A presence frame as this connection may see it: whole lists for old clients, no names while hidden."""
+        delta = frame.text.startswith(PRESENCE_DELTA_PREFIX)
+        if delta and FEATURE_PRESENCE_DELTA not in self.features:
+            if not self.synced:
+                return  # the synced frame carries the whole list
+            if self._hides_names():
+                self._write(encode({"type": "presence", "people": self._people()}))
+                return
+            if frame.legacy is None:  # once per broadcast, shared by this process's old clients
+                frame.legacy = encode({"type": "presence", "people": self.presence.people(self.session_id)})
+            self._write(frame.legacy)
+            return
+        if not self._hides_names():
+            self._write_frame(frame)
+            return
+        message = json.loads(frame.text)
+        key = "changes" if delta else "people"
+        self._write(encode(dict(message, **{key: people_without_names(message.get(key) or [])})))
+
     def _send_event(self, frame: Frame) -> None:
         seq = frame.seq
         if seq is None:  # presence and other unordered frames
-            if self._hides_names() and frame.text.startswith('{"type":"presence"'):
-                message = json.loads(frame.text)
-                self._write(encode(dict(message, people=self._people(message.get("people") or []))))
-            else:
-                self._write_frame(frame)
+            if frame.text.startswith(PRESENCE_PREFIX):
+                self._send_presence(frame)
+                return
+            self._write_frame(frame)
             return
         if not self.synced or seq <= self.last_sent:
             return  # already sent (our own copy, or filled from the log)
@@ -676,15 +869,19 @@ class LiveConnection:
         if message is None:
             self._flush_and_close(CLOSE_NOT_ALLOWED, "session deleted")
             raise _Stop
+        anonymous = bool(message["snapshot"]["session"]["settings"]["anonymous"])
+        if FEATURE_COMPACT_SNAPSHOT in self.features:
+            message = {"type": "snapshot", "seq": message["seq"],
+                       "compact": catchup.compact_snapshot(message.pop("snapshot"))}
         self._write(encode(message))
         self.last_sent = message["seq"]
-        self._set_names_hidden(bool(message["snapshot"]["session"]["settings"]["anonymous"]))
+        self._set_names_hidden(anonymous)
 
     def _idle_checks(self) -> None:
         self._set_presence(self.editing, broadcast=False)
         if self.actor.kind != "participant":
             return
-        if not self._read(self._still_member):
+        if not self._still_member():
             self._write(self._error("removed", self.removed_message))
             self._flush_and_close(CLOSE_NOT_ALLOWED, "removed")
             raise _Stop

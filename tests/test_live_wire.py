@@ -1,0 +1,158 @@
+"""The compact live forms (presence changes, compact snapshots) and the idle checks, against a real server."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from tests.live_server import LiveServer, WsClient, http_client, people_on_board, session_cookie
+
+DELTA = ["presence-delta"]
+
+
+@pytest.fixture
+def live(app):
+    with LiveServer(app) as server:
+        yield server
+
+
+def _room(app, live, facilitator, make_session, names):
+    session_id, code = make_session(facilitator, formula="ontwerp")
+    fac, clients = people_on_board(app, code, names)
+    return live.ws_url(session_id), session_cookie(fac), [session_cookie(c) for c in clients]
+
+
+def _people(frames) -> dict:
+    """The presence list a delta client ends up with (what static/js/wire.js applyPresence does)."""
+    people = {}
+    for f in frames:
+        if f["type"] == "synced":
+            people = {(p["kind"], p["id"]): p for p in f["presence"]}
+        elif f["type"] == "presence":
+            for ch in f["changes"]:
+                if ch.get("gone"):
+                    people.pop((ch["kind"], ch["id"]), None)
+                else:
+                    people[(ch["kind"], ch["id"])] = ch
+    return people
+
+
+def test_a_client_that_asks_for_changes_sees_people_come_edit_and_go(app, live, facilitator, make_session):
+    url, fac_cookie, (piet, anna) = _room(app, live, facilitator, make_session, ("Piet", "Anna"))
+    with WsClient(url, fac_cookie, features=DELTA) as f:
+        assert [p["kind"] for p in f.synced["presence"]] == ["facilitator"]
+        with WsClient(url, piet) as p:
+            came = f.wait_for(lambda fr: fr["type"] == "presence" and any(ch.get("name") == "Piet" for ch in fr["changes"]))
+            assert "people" not in came
+            p.send({"type": "presence", "editing": 91})
+            f.wait_for(lambda fr: fr["type"] == "presence" and any(ch.get("editing") == 91 for ch in fr["changes"]))
+            assert _people(f.frames)[("participant", came["changes"][0]["id"])]["editing"] == 91
+        gone = f.wait_for(lambda fr: fr["type"] == "presence" and any(ch.get("gone") for ch in fr["changes"]))
+        assert [ch for ch in gone["changes"] if ch.get("gone")][0]["kind"] == "participant"
+        assert [p["kind"] for p in _people(f.frames).values()] == ["facilitator"]
+
+
+def test_a_room_joining_at_once_gets_a_few_presence_frames_not_one_per_join(app, live, facilitator, make_session):
+    app.config["WS_PRESENCE_DELAY"] = 0.5
+    app.extensions["presence_feed"].delay = 0.5
+    names = [f"Deelnemer {i}" for i in range(12)]
+    url, fac_cookie, cookies = _room(app, live, facilitator, make_session, names)
+    with WsClient(url, fac_cookie, features=DELTA) as watcher:
+        clients = [None] * len(cookies)
+
+        def open_(i):
+            clients[i] = WsClient(url, cookies[i], features=DELTA)
+
+        threads = [threading.Thread(target=open_, args=(i,)) for i in range(len(cookies))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        try:
+            watcher.wait_for(lambda fr: fr["type"] == "presence" and len(_people(watcher.frames)) == 13, timeout=10)
+            presence_frames = [fr for fr in watcher.frames if fr["type"] == "presence"]
+            assert len(presence_frames) <= 4, len(presence_frames)  # 12 joins, gathered
+            assert sorted(p["name"] for p in _people(watcher.frames).values() if p["kind"] == "participant") == sorted(names)
+        finally:
+            for c in clients:
+                if c is not None:
+                    c.close()
+
+
+def test_an_older_client_still_gets_the_whole_list(app, live, facilitator, make_session):
+    url, fac_cookie, (piet, anna) = _room(app, live, facilitator, make_session, ("Piet", "Anna"))
+    with WsClient(url, fac_cookie) as f, WsClient(url, piet, features=DELTA):
+        people = f.wait_for(lambda fr: fr["type"] == "presence" and len(fr.get("people", [])) == 2)["people"]
+        assert [p["kind"] for p in people] == ["facilitator", "participant"]
+
+
+def _board(snapshot: dict) -> dict:
+    """The snapshot without the server's clock (the timer says when it was read)."""
+    out = dict(snapshot)
+    if isinstance(out.get("timer"), dict):
+        out["timer"] = {k: v for k, v in out["timer"].items() if k != "now"}
+    return out
+
+
+def _expand(compact: dict) -> dict:
+    """What static/js/wire.js expandSnapshot does (tests/js/wire.test.js checks the JS itself)."""
+    out = dict(compact)
+    for name in ("phases", "lanes", "cards", "plate", "participants"):
+        table = compact.get(name)
+        if isinstance(table, dict):
+            out[name] = [dict(zip(table["keys"], row)) for row in table["rows"]]
+    for card in out.get("cards", []):
+        if card["updated_at"] is None:
+            card["updated_at"] = card["created_at"]
+    return out
+
+
+def test_a_compact_snapshot_holds_the_same_board_and_follows_every_change(app, live, facilitator, make_session):
+    session_id, code = make_session(facilitator, formula="ontwerp", with_cards=True)
+    fac, (piet,) = people_on_board(app, code, ("Piet",))
+    url = live.ws_url(session_id)
+    with WsClient(url, session_cookie(piet), last_seq=None) as plain, \
+            WsClient(url, session_cookie(piet), last_seq=None, features=["compact-snapshot"]) as compact:
+        assert "snapshot" in plain.frames[0] and "compact" not in plain.frames[0]
+        assert compact.frames[0]["type"] == "snapshot" and "snapshot" not in compact.frames[0]
+        assert _board(_expand(compact.frames[0]["compact"])) == _board(plain.frames[0]["snapshot"])
+        snap = plain.frames[0]["snapshot"]
+        assert len(snap["cards"]) > 3
+        ack = plain.apply("card.add", phase_id=snap["phases"][0]["id"], lane_id=snap["lanes"][2]["id"],
+                          title="Nieuw na de pauze")
+        plain.apply("card.update", id=snap["cards"][0]["id"], title="Gewijzigd")
+    # a second look at the same seq (served from the cache) and one after the change agree with HTTP
+    for _ in range(2):
+        with WsClient(url, session_cookie(piet), last_seq=None, features=["compact-snapshot"]) as again:
+            got = _expand(again.frames[0]["compact"])
+        api = http_client(app)
+        api.set_cookie("session", session_cookie(piet).split("=", 1)[1])
+        assert _board(got) == _board(api.get(f"/api/sessions/{session_id}").get_json())
+        assert got["seq"] == ack["seq"] + 1
+        assert "Nieuw na de pauze" in [c["title"] for c in got["cards"]]
+        assert "Gewijzigd" in [c["title"] for c in got["cards"]]
+
+
+def test_a_participant_removed_behind_the_sockets_back_is_cut_off_at_the_next_idle_check(
+        app, live, facilitator, make_session):
+    """Removed without an event (e.g. directly in the database): the ping-time check still finds out."""
+    from datetime import datetime
+
+    from websockets.exceptions import ConnectionClosed
+
+    from workshop.db import db
+    from workshop.models import Participant
+
+    app.config["WS_PING_INTERVAL"] = 0.5
+    url, _fac, (piet, anna) = _room(app, live, facilitator, make_session, ("Piet", "Anna"))
+    with WsClient(url, piet) as p, WsClient(url, anna) as a:
+        with app.app_context():
+            row = db.session.query(Participant).filter_by(display_name="Piet").one()
+            row.removed_at = datetime.utcnow()
+            db.session.commit()
+        with pytest.raises(ConnectionClosed) as exc:
+            p.wait_for(lambda f: False, timeout=10)
+        assert exc.value.rcvd.code == 4403
+        assert any(f["type"] == "error" and f["code"] == "removed" for f in p.frames)
+        a.send({"type": "ping"})
+        a.wait_for(lambda f: f["type"] == "pong")  # Anna stays
