@@ -8,13 +8,13 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 from typing import Callable
 
 from babel.dates import format_date
 from babel.support import NullTranslations, Translations
 
-TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+from ..resources import translations_dir
+
 LANGUAGES = ("nl", "en")
 DEFAULT = "nl"
 BCP47 = {"nl": "nl-NL", "en": "en-GB"}
@@ -59,5 +59,5 @@ def labels(lang: str = DEFAULT) -> Labels:
     if lang == "en":  # the msgids are English
         t = NullTranslations()
     else:
-        t = Translations.load(str(TRANSLATIONS), [lang], domain="messages")
+        t = Translations.load(str(translations_dir()), [lang], domain="messages")
     return Labels(lang, t.gettext, t.ngettext)
