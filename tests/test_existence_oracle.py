@@ -81,3 +81,32 @@ def test_existing_and_missing_sessions_take_about_as_long(strangers):
                 times[target].append(time.perf_counter() - start)
         existing, missing = statistics.median(times[sid]), statistics.median(times[MISSING])
         assert abs(existing - missing) < max(0.002, 0.5 * missing), (who, existing, missing)
+
+
+def test_existing_and_missing_sessions_cost_the_same_queries(app, strangers):
+    """Timing on a quiet machine is not precise enough to see one extra query on SQLite; on PostgreSQL
+    it is a network round trip. So count them: a stranger's request for an existing session must run
+    exactly the statements a missing one runs."""
+    from sqlalchemy import event
+    from workshop.db import db
+
+    sid, clients = strangers
+    with app.app_context():
+        engine = db.engine
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement.split()[0])
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        for who, c in clients.items():
+            for url in ("/api/sessions/{id}", "/s/{id}", "/s/{id}/beamer", "/s/{id}/export.csv"):
+                ran = {}
+                for target in (sid, MISSING, sid):  # the first request may warm caches
+                    statements.clear()
+                    c.get(url.format(id=target))
+                    ran[target] = list(statements)
+                assert ran[sid] == ran[MISSING], (who, url, ran)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
