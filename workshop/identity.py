@@ -73,11 +73,15 @@ def require_session(session_id: int) -> tuple[WorkshopSession, Actor]:
 
 
 def require_facilitation(session_id: int) -> tuple[WorkshopSession, Actor]:
-    """A page only the session's facilitator may see (the projector view, the join QR code).
-    Anyone else, its participants included, gets exactly what a foreign session gives them."""
+    """A page only the session's facilitator may see: the exports, the projector view, the join QR code.
+
+    One rule for all of them: a non-member gets 404, exactly what a missing session
+    gives (``require_session``: no existence oracle); a participant of the session,
+    who knows it exists, gets 403.
+    """
     ws, actor = require_session(session_id)
     if not actor.is_facilitator:
-        deny_access()
+        abort(403)
     return ws, actor
 
 
