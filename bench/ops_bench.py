@@ -39,6 +39,9 @@ def main(argv=None) -> int:
     p.add_argument("--ops", type=int, default=3000)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--profile", action="store_true", help="print the 25 most expensive functions")
+    p.add_argument("--actor", choices=("participant", "facilitator", "facilitator-login"), default="participant",
+                   help="who sends the operations; facilitator-login: over a socket opened with a login, "
+                        "so each operation also checks that the login has not ended (logout)")
     args = p.parse_args(argv)
 
     tmp = Path(tempfile.mkdtemp(prefix="ops-bench-"))
@@ -48,7 +51,7 @@ def main(argv=None) -> int:
         from workshop.config import normalise_database_url
         from workshop.db import db
         from workshop.live.socket import apply_in_transaction
-        from workshop.models import Participant, WorkshopSession
+        from workshop.models import Facilitator, Participant, WorkshopSession
 
         url = normalise_database_url(os.environ.get("DATABASE_URL") or f"sqlite:///{tmp / 'ops.sqlite3'}")
         secret = uuid.uuid4().hex
@@ -58,6 +61,11 @@ def main(argv=None) -> int:
             ws = db.session.get(WorkshopSession, info["id"])
             participant = db.session.query(Participant).filter_by(session_id=ws.id).first()
             actor = Actor("participant", participant.id, participant.display_name)
+            login_version = None
+            if args.actor != "participant":
+                owner = db.session.get(Facilitator, ws.facilitator_id)
+                actor = Actor("facilitator", owner.id, owner.display_name)
+                login_version = owner.session_version if args.actor == "facilitator-login" else None
             snap = board_snapshot(db.session, ws, actor)
             state = SessionState(info)
             state.phases = [ph["id"] for ph in snap["phases"]]
@@ -76,7 +84,7 @@ def main(argv=None) -> int:
                 if profiler:
                     profiler.enable()
                 try:
-                    result = apply_in_transaction(db.session, ws.id, actor, op)
+                    result = apply_in_transaction(db.session, ws.id, actor, op, login_version)
                 except BoardError:
                     errors += 1
                     continue
@@ -93,7 +101,7 @@ def main(argv=None) -> int:
             pstats.Stats(profiler, stream=sys.stderr).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(int(os.environ.get("TOP", "25")))
         done = sum(len(v) for v in per_type.values())
         print(json.dumps({
-            "database": url.split(":", 1)[0], "ops": done, "errors": errors,
+            "database": url.split(":", 1)[0], "actor": args.actor, "ops": done, "errors": errors,
             "cpu_ms_per_op": round(cpu * 1000 / done, 3), "wall_ms_per_op": round(wall * 1000 / done, 3),
             "median_ms_by_type": {k: round(statistics.median(v) * 1000, 3) for k, v in sorted(per_type.items())},
         }))

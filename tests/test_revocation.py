@@ -1,6 +1,8 @@
 """Server-side revocation: logout ends the login everywhere; a deleted session's participant tokens are dead."""
 from __future__ import annotations
 
+import pytest
+
 from conftest import PASSWORD, join, login
 from live_server import LiveServer, http_client, session_cookie
 
@@ -67,3 +69,65 @@ def test_participant_tokens_die_with_their_session(app, facilitator, make_sessio
             assert err.response.status_code == 404
         else:  # pragma: no cover - the upgrade must be refused
             raise AssertionError("the websocket of a deleted session was accepted")
+
+
+
+def _facilitator_socket_then_logout(app, facilitator, make_session, server):
+    """A facilitator's board socket opened with a login cookie; then that login ends (logout)."""
+    from live_server import WsClient
+
+    sid, _code = make_session(facilitator, formula="ontwerp", with_cards=True)
+    c = http_client(app)
+    login(c)
+    socket = WsClient(server.ws_url(sid), session_cookie(c))
+    assert c.post("/logout").status_code == 302
+    return sid, socket
+
+
+def test_a_facilitator_socket_opened_before_logout_may_no_longer_change_the_board(app, facilitator, make_session):
+    from sqlalchemy import select
+    from websockets.exceptions import ConnectionClosed
+    from workshop.db import db
+    from workshop.models import Card
+
+    with LiveServer(app) as server:
+        sid, socket = _facilitator_socket_then_logout(app, facilitator, make_session, server)
+        with app.app_context():
+            card_id = db.session.scalars(select(Card.id).where(Card.session_id == sid)).first()
+            db.session.remove()
+        assert card_id is not None
+        with socket:
+            err = socket.reply_to(socket.op("card.delete", id=card_id))
+            assert err["type"] == "error" and err["code"] == "logged_out"
+            with pytest.raises(ConnectionClosed) as exc:
+                socket.wait_for(lambda f: False, timeout=10)
+            assert exc.value.rcvd.code == 4403
+        with app.app_context():
+            assert db.session.get(Card, card_id) is not None  # the card survived
+            db.session.remove()
+
+
+def test_an_idle_facilitator_socket_is_closed_after_logout(app, facilitator, make_session):
+    from websockets.exceptions import ConnectionClosed
+
+    app.config["WS_PING_INTERVAL"] = 0.5  # an idle check every half second
+    with LiveServer(app) as server:
+        _sid, socket = _facilitator_socket_then_logout(app, facilitator, make_session, server)
+        with socket, pytest.raises(ConnectionClosed) as exc:
+            socket.wait_for(lambda f: False, timeout=10)  # no operation: only the idle check can close it
+        assert exc.value.rcvd.code == 4403
+        assert any(f.get("code") == "logged_out" for f in socket.frames)
+
+
+def test_the_socket_of_a_login_that_lasts_keeps_working(app, facilitator, make_session):
+    from live_server import WsClient
+
+    app.config["WS_PING_INTERVAL"] = 0.5
+    sid, _code = make_session(facilitator, formula="ontwerp")
+    with LiveServer(app) as server:
+        c = http_client(app)
+        login(c)
+        with WsClient(server.ws_url(sid), session_cookie(c)) as socket:
+            import time
+            time.sleep(1.2)  # a few idle checks
+            socket.apply("session.settings", locked=True)

@@ -271,13 +271,13 @@ def test_only_the_facilitator_reaches_the_projector_view_and_the_qr(app, client,
     assert anonymous.get(f"/s/{sid}/beamer").status_code == foreign_status
     assert anonymous.get(f"/s/{sid}/join-qr.svg").status_code == foreign_status
 
-    # a participant of this very session gets what a foreign session gives them
+    # a participant of this very session knows it exists: 403 (a foreign session is still 404)
     participant = app.test_client()
     join(participant, code)
     assert participant.get(f"/s/{sid}").status_code == 200
-    foreign_for_participant = participant.get(f"/s/{other_sid}").status_code
-    assert participant.get(f"/s/{sid}/beamer").status_code == foreign_for_participant
-    assert participant.get(f"/s/{sid}/join-qr.svg").status_code == foreign_for_participant
+    assert participant.get(f"/s/{other_sid}/beamer").status_code == 404
+    assert participant.get(f"/s/{sid}/beamer").status_code == 403
+    assert participant.get(f"/s/{sid}/join-qr.svg").status_code == 403
 
     # another facilitator too
     make_facilitator(email="ander@gemeente.nl", name="Ander")

@@ -238,7 +238,12 @@ def _counts(app, ids):
                 s.get(Template, ids["template_id"]).name)
 
 
+OBJECT_ARGUMENTS = {"session_id", "entry_id", "template_id"}
+
+
 def _refused(who: str, rule, method: str, res) -> bool:
+    if res.status_code == 403 and rule.arguments & OBJECT_ARGUMENTS:
+        return False  # someone else's session, entry or template: 404, as a missing one (no existence oracle)
     if res.status_code in REFUSED:
         return True
     if rule.websocket and res.status_code == 400:
@@ -247,7 +252,7 @@ def _refused(who: str, rule, method: str, res) -> bool:
         return True
     # routes without an object in the URL act on the caller's own things (their dashboard,
     # their library): allowed for a facilitator as long as nothing of A's leaks (checked below)
-    return who == "another facilitator" and not (rule.arguments & {"session_id", "entry_id", "template_id"})
+    return who == "another facilitator" and not (rule.arguments & OBJECT_ARGUMENTS)
 
 
 def test_every_route_refuses_strangers(app, victim, make_facilitator, make_session):
@@ -305,6 +310,30 @@ def test_facilitator_only_operations_refuse_participants_of_the_same_session(app
         res = p.post(f"/api/sessions/{victim['session_id']}/operations",
                      json={"type": op_type, "op_id": uuid.uuid4().hex, "locked": True, "participant_id": 1})
         assert res.status_code == 403, (op_type, res.status_code, res.get_json())
+
+
+FACILITATOR_ONLY_PAGES = ("/s/{id}/export.pdf", "/s/{id}/export.csv", "/s/{id}/export.json", "/s/{id}/beamer",
+                          "/s/{id}/join-qr.svg")
+
+
+def test_facilitator_only_pages_answer_participants_403_and_everyone_else_404(app, victim, make_facilitator,
+                                                                             make_session):
+    """One rule for every facilitator-only page: a participant of the session (who knows it exists)
+    gets 403; a stranger gets 404, what a missing session gives; the facilitator gets the page."""
+    sid = victim["session_id"]
+    member = app.test_client()
+    join(member, victim["code"], "Petra")
+    owner = app.test_client()
+    login(owner, "a@gemeente.nl")
+    strangers = _strangers(app, make_facilitator, make_session)
+    for url in FACILITATOR_ONLY_PAGES:
+        assert member.get(url.format(id=sid)).status_code == 403, url
+        assert owner.get(url.format(id=sid)).status_code == 200, url
+        for who, c in strangers.items():
+            res = c.get(url.format(id=sid))
+            assert res.status_code in (302, 404), (who, url, res.status_code)
+            if res.status_code == 302:
+                assert "/login" in res.headers["Location"], (who, url)
 
 
 def test_removed_participant_loses_access(app, victim):

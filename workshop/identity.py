@@ -28,8 +28,14 @@ def participant_token(session_id: int) -> str | None:
     return (session.get(COOKIE_KEY) or {}).get(str(session_id))
 
 
-def _actor(session_id: int, facilitator_id: int | None) -> Actor | None:
-    if facilitator_id is not None and current_user.is_authenticated and current_user.id == facilitator_id:
+def _logged_in_id() -> int | None:
+    """The logged-in facilitator's account id, or None. The first ask in a request loads the login
+    (a database read), so callers ask before they know whether a session exists: the same work either way."""
+    return current_user.id if current_user.is_authenticated else None
+
+
+def _actor(session_id: int, facilitator_id: int | None, user_id: int | None) -> Actor | None:
+    if facilitator_id is not None and user_id == facilitator_id:
         return Actor("facilitator", current_user.id, current_user.display_name)
     p = participant_for_token(db.session, session_id, participant_token(session_id))
     if p is None:
@@ -43,7 +49,7 @@ def deny_access():
 
 
 def actor_for(ws: WorkshopSession) -> Actor | None:
-    return _actor(ws.id, ws.facilitator_id)
+    return _actor(ws.id, ws.facilitator_id, _logged_in_id())
 
 
 _OWNER = select(WorkshopSession.facilitator_id).where(WorkshopSession.id == bindparam("sid"))
@@ -58,25 +64,31 @@ def require_session(session_id: int) -> tuple[WorkshopSession, Actor]:
     by status, body or timing, on pages, the API and the websocket upgrade.
     The whole session row is loaded only for a member.
     """
+    user_id = _logged_in_id()  # before the lookup: a login is loaded whether the session exists or not
     owner = db.session.execute(_OWNER, {"sid": session_id}).first()
-    actor = _actor(session_id, owner.facilitator_id if owner is not None else None)
+    actor = _actor(session_id, owner.facilitator_id if owner is not None else None, user_id)
     if owner is None or actor is None:
         deny_access()
     return db.session.get(WorkshopSession, session_id), actor
 
 
 def require_facilitation(session_id: int) -> tuple[WorkshopSession, Actor]:
-    """A page only the session's facilitator may see (the projector view, the join QR code).
-    Anyone else, its participants included, gets exactly what a foreign session gives them."""
+    """A page only the session's facilitator may see: the exports, the projector view, the join QR code.
+
+    One rule for all of them: a non-member gets 404, exactly what a missing session
+    gives (``require_session``: no existence oracle); a participant of the session,
+    who knows it exists, gets 403.
+    """
     ws, actor = require_session(session_id)
     if not actor.is_facilitator:
-        deny_access()
+        abort(403)
     return ws, actor
 
 
 def require_own_session(session_id: int) -> WorkshopSession:
     """A session of the logged-in facilitator; 404 for anyone else's (its existence is not leaked)."""
+    user_id = _logged_in_id()  # first, as in require_session: the same work whether the session exists
     ws = db.session.get(WorkshopSession, session_id)
-    if ws is None or not current_user.is_authenticated or ws.facilitator_id != current_user.id:
+    if ws is None or user_id is None or ws.facilitator_id != user_id:
         abort(404)
     return ws

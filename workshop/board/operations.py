@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..db import utcnow
-from ..models import (BoardEvent, Card, Channel, Lane, LaneKind, LibraryEntry, Participant, Phase, SessionStatus,
-                      WorkshopSession)
+from ..models import (BoardEvent, Card, Channel, Facilitator, Lane, LaneKind, LibraryEntry, Participant, Phase,
+                      SessionStatus, WorkshopSession)
 from . import validate as v
 from .actor import Actor
 from .errors import N_, BoardError, Conflict, Forbidden, NotFound, ValidationError
@@ -143,8 +143,14 @@ def operation(name: str, *, facilitator_only: bool = False, while_locked: bool =
 # entry point
 
 
-def apply_operation(db: Session, ws: WorkshopSession | int, actor: Actor, op) -> OpResult:
-    """Apply one client operation to a session's board. Raises ``BoardError``."""
+def apply_operation(db: Session, ws: WorkshopSession | int, actor: Actor, op, *,
+                    login_version: int | None = None) -> OpResult:
+    """Apply one client operation to a session's board. Raises ``BoardError``.
+
+    ``login_version``: for a facilitator acting over a connection opened with a
+    login, that login's ``Facilitator.session_version``; once raised (logout
+    ended every login) the operation is refused with code ``logged_out``.
+    """
     if not isinstance(op, dict):
         raise ValidationError(N_("An operation must be a JSON object."), code="malformed")
     op_type = op.get("type")
@@ -163,12 +169,16 @@ def apply_operation(db: Session, ws: WorkshopSession | int, actor: Actor, op) ->
     # Lock the session row: on PostgreSQL this serialises writers of one
     # session (sequence numbers without gaps); SQLite's BEGIN IMMEDIATE already
     # does. The same statement tells whether a participant is still a member.
-    row = conn.execute(_LOCK_SESSION, {"sid": session_id,
-                                       "pid": actor.id if actor.kind == "participant" else None}).first()
+    # (the login check rides on the same statement, only for a facilitator's connection)
+    checks_login = login_version is not None and actor.kind == "facilitator"
+    row = conn.execute(_LOCK_SESSION_AS_LOGIN if checks_login else _LOCK_SESSION,
+                       {"sid": session_id, "pid": actor.id if actor.kind == "participant" else None}).first()
     if row is None:
         raise NotFound(N_("This session does not exist."))
     if actor.kind == "participant" and not row.member:
         raise Forbidden(N_("You are no longer a participant of this session."), code="removed")
+    if checks_login and row.login_version != login_version:
+        raise Forbidden(N_("You have been logged out. Log in again to continue."), code="logged_out")
 
     if op_id is not None:
         seen = conn.execute(_SEEN_OP, {"sid": session_id, "op_id": op_id}).first()
@@ -209,18 +219,22 @@ _CARDS = Card.__table__
 _PHASES = Phase.__table__
 _LANES = Lane.__table__
 _PARTICIPANTS = Participant.__table__
+_FACILITATORS = Facilitator.__table__
 
 # Statements of the hot path, built once (their cache keys are memoised).
-_LOCK_SESSION = (
-    select(_WS.c.id, _WS.c.seq, _WS.c.status, _WS.c.locked, _WS.c.anonymous, _WS.c.edit_policy,
-           _WS.c.facilitator_id, _WS.c.formula_id,
-           select(_PARTICIPANTS.c.id).where(_PARTICIPANTS.c.id == bindparam("pid"),
-                                             _PARTICIPANTS.c.session_id == _WS.c.id,
-                                             _PARTICIPANTS.c.removed_at.is_(None))
+_MEMBER = (select(_PARTICIPANTS.c.id).where(_PARTICIPANTS.c.id == bindparam("pid"),
+                                            _PARTICIPANTS.c.session_id == _WS.c.id,
+                                            _PARTICIPANTS.c.removed_at.is_(None))
            .scalar_subquery().label("member"))
-    .where(_WS.c.id == bindparam("sid"))
-    .with_for_update(of=_WS)
-)
+_LOCK_COLUMNS = (_WS.c.id, _WS.c.seq, _WS.c.status, _WS.c.locked, _WS.c.anonymous, _WS.c.edit_policy,
+                 _WS.c.facilitator_id, _WS.c.formula_id, _MEMBER)
+_LOCK_SESSION = select(*_LOCK_COLUMNS).where(_WS.c.id == bindparam("sid")).with_for_update(of=_WS)
+# the same, plus the current login version of the session's facilitator (a primary-key lookup)
+_LOCK_SESSION_AS_LOGIN = select(
+    *_LOCK_COLUMNS,
+    select(_FACILITATORS.c.session_version).where(_FACILITATORS.c.id == _WS.c.facilitator_id)
+    .scalar_subquery().label("login_version"),
+).where(_WS.c.id == bindparam("sid")).with_for_update(of=_WS)
 _SEEN_OP = select(_EVENTS.c.seq, _EVENTS.c.type, _EVENTS.c.payload, _EVENTS.c.actor).where(
     _EVENTS.c.session_id == bindparam("sid"), _EVENTS.c.op_id == bindparam("op_id"))
 _BUMP_SEQ = update(_WS).where(_WS.c.id == bindparam("sid")).values(seq=bindparam("new_seq"),

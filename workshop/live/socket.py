@@ -58,6 +58,7 @@ from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, request
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_sock import Sock
 from sqlalchemy import select
 from simple_websocket import ConnectionClosed
@@ -66,7 +67,7 @@ from wsproto.utilities import LocalProtocolError
 
 from ..board import Actor, BoardError, OpResult, apply_operation
 from ..db import db, read_transaction
-from ..models import Participant
+from ..models import Facilitator, Participant
 from ..identity import require_session
 from ..board.redact import people_without_names
 from . import catchup, collector
@@ -162,6 +163,8 @@ def _guard_upgrade():
         abort(403)
     ws, actor = require_session(request.view_args.get("session_id"))  # 404 / 403 before the upgrade
     g.live_actor = actor
+    # the login this socket was opened with: a logout (which raises the version) ends the socket too
+    g.live_login_version = current_user.session_version if actor.kind == "facilitator" else None
     g.live_anonymous = bool(ws.anonymous)
     db.session.remove()  # do not hold a connection (or SQLite's lock) for the socket's lifetime
     if not current_app.config["WS_PERMESSAGE_DEFLATE"]:
@@ -181,7 +184,7 @@ def session_socket(ws, session_id: int):
     try:
         with _open_lock:
             _open[0] += 1
-        LiveConnection(app, ws, session_id, g.live_actor, g.live_anonymous).run()
+        LiveConnection(app, ws, session_id, g.live_actor, g.live_anonymous, g.live_login_version).run()
     finally:
         with _open_lock:
             _open[0] -= 1
@@ -220,55 +223,62 @@ def init_app(app) -> None:
     init_presence(app)
 
 
-def apply_in_transaction(session, session_id: int, actor: Actor, op) -> OpResult:
+def apply_in_transaction(session, session_id: int, actor: Actor, op, login_version: int | None = None) -> OpResult:
     """One operation in its own short transaction: apply and commit, or roll back and raise.
 
     The session is ended either way, so no connection (nor SQLite's write lock)
     is held while the socket waits for the next frame. A participant removed
-    since the upgrade is refused by ``apply_operation`` (code ``removed``).
+    since the upgrade is refused by ``apply_operation`` (code ``removed``), and
+    so is a facilitator whose login (``login_version``) has ended (``logged_out``).
     """
     try:
-        result = apply_operation(session, session_id, actor, op)
+        result = apply_operation(session, session_id, actor, op, login_version=login_version)
         session.commit()
         return result
     finally:
         session.remove()  # also rolls back whatever an error left open
 
 
-class _Members:
-    """The current participants of each session, read at most once per ``max_age`` for all its sockets.
+class _Recent:
+    """A value per key (a session's participants, an account's login version), read at most once
+    per ``max_age`` for all the sockets of this process.
 
     The idle check of every connection (once per ping interval) asks whether its
-    participant is still a member; a thousand idle sockets made that forty
-    queries a second. One query per session and interval answers them all.
-    (A removal also reaches every open connection at once as its event.)
+    participant is still a member, or its facilitator still logged in; a thousand
+    idle sockets made that forty queries a second. One query per key and interval
+    answers them all. (A removal also reaches every open connection at once as its event.)
     """
 
-    def __init__(self):
-        # per database engine: session id -> (read at, participant ids)
+    def __init__(self, fn):
+        self._fn = fn  # fn(session, key) -> value
+        # per database engine: key -> (read at, value)
         self._caches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
-    def contains(self, engine, read, session_id: int, participant_id: int, max_age: float) -> bool:
+    def get(self, engine, read, key: int, max_age: float):
         """``read(fn, *args)`` runs a read in a short transaction (only when the cache is old)."""
         cache = self._caches.setdefault(engine, {})
         now = time.monotonic()
-        hit = cache.get(session_id)
+        hit = cache.get(key)
         if hit is None or now - hit[0] > max_age:
-            ids = read(self._current, session_id)
-            hit = (now, ids)
-            cache[session_id] = hit
-            if len(cache) > 4096:  # sessions long gone
-                for sid in [k for k, v in cache.items() if now - v[0] > max_age]:
-                    del cache[sid]
-        return participant_id in hit[1]
-
-    @staticmethod
-    def _current(session, session_id: int) -> frozenset:
-        return frozenset(session.scalars(select(Participant.id).where(
-            Participant.session_id == session_id, Participant.removed_at.is_(None))))
+            hit = (now, read(self._fn, key))
+            cache[key] = hit
+            if len(cache) > 4096:  # sessions or logins long gone
+                for k in [k for k, v in cache.items() if now - v[0] > max_age]:
+                    del cache[k]
+        return hit[1]
 
 
-_members = _Members()
+def _current_participants(session, session_id: int) -> frozenset:
+    return frozenset(session.scalars(select(Participant.id).where(
+        Participant.session_id == session_id, Participant.removed_at.is_(None))))
+
+
+def _login_version(session, facilitator_id: int) -> int | None:
+    return session.scalar(select(Facilitator.session_version).where(Facilitator.id == facilitator_id))
+
+
+_members = _Recent(_current_participants)
+_login_versions = _Recent(_login_version)
 
 
 class _Stop(Exception):
@@ -312,8 +322,10 @@ class _SessionLock:
 class LiveConnection:
     """One websocket of one session: a reader (this thread) and a sender thread."""
 
-    def __init__(self, app, ws, session_id: int, actor: Actor, anonymous: bool):
+    def __init__(self, app, ws, session_id: int, actor: Actor, anonymous: bool,
+                 login_version: int | None = None):
         self.app = app
+        self.login_version = login_version  # a facilitator's: Facilitator.session_version at the upgrade
         self.ws = ws
         self.session_id = session_id
         self.actor = actor
@@ -350,6 +362,7 @@ class LiveConnection:
         self.closed = threading.Event()
         # translated now, in the upgrade request: the sender thread has no request (and no locale)
         self.removed_message = _("You are no longer a participant of this session.")
+        self.logged_out_message = _("You have been logged out. Log in again to continue.")
 
     # -- reader -------------------------------------------------------------
 
@@ -453,11 +466,11 @@ class LiveConnection:
 
     def _apply(self, op: dict, op_id: str | None) -> None:
         try:
-            result = apply_in_transaction(db.session, self.session_id, self.actor, op)
+            result = apply_in_transaction(db.session, self.session_id, self.actor, op, self.login_version)
         except BoardError as err:
             self._queue(self._error(err.code, err.translated(_), op_id, err.field))
-            if err.code == "removed":
-                self._queue_close(CLOSE_NOT_ALLOWED, "removed")
+            if err.code in ("removed", "logged_out"):
+                self._queue_close(CLOSE_NOT_ALLOWED, err.code)
             return
         except Exception:
             log.exception("operation failed in session %s", self.session_id)
@@ -473,7 +486,11 @@ class LiveConnection:
 
     def _still_member(self) -> bool:
         """The participant was not removed since the upgrade (which verified the token)."""
-        return _members.contains(db.engine, self._read, self.session_id, self.actor.id, self.ping_interval / 2)
+        return self.actor.id in _members.get(db.engine, self._read, self.session_id, self.ping_interval / 2)
+
+    def _still_logged_in(self) -> bool:
+        """The facilitator's login (checked at the upgrade) was not ended since, by a logout."""
+        return _login_versions.get(db.engine, self._read, self.actor.id, self.ping_interval / 2) == self.login_version
 
     # -- presence -----------------------------------------------------------
 
@@ -879,6 +896,10 @@ class LiveConnection:
 
     def _idle_checks(self) -> None:
         self._set_presence(self.editing, broadcast=False)
+        if self.login_version is not None and not self._still_logged_in():
+            self._write(self._error("logged_out", self.logged_out_message))
+            self._flush_and_close(CLOSE_NOT_ALLOWED, "logged out")
+            raise _Stop
         if self.actor.kind != "participant":
             return
         if not self._still_member():

@@ -10,7 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from .. import reuse
 from .. import sessions as ops
 from ..board import BoardError
-from ..db import db
+from ..db import db, read_transaction
 from ..models import Card, Formula, Participant, Template, WorkshopSession
 from ..identity import require_own_session
 from .forms import ConfirmForm, SessionForm
@@ -21,16 +21,18 @@ bp = Blueprint("dashboard", __name__)
 @bp.route("/dashboard")
 @login_required
 def index():
-    rows = db.session.execute(
-        select(WorkshopSession,
-               select(func.count(Card.id)).where(Card.session_id == WorkshopSession.id).scalar_subquery(),
-               select(func.count(Participant.id)).where(Participant.session_id == WorkshopSession.id,
-                                                        Participant.removed_at.is_(None)).scalar_subquery())
-        .where(WorkshopSession.facilitator_id == current_user.id)
-        .order_by(WorkshopSession.created_at.desc(), WorkshopSession.id.desc())
-    ).all()
+    with read_transaction(db.session):  # ended before presence is asked of Redis
+        rows = db.session.execute(
+            select(WorkshopSession,
+                   select(func.count(Card.id)).where(Card.session_id == WorkshopSession.id).scalar_subquery(),
+                   select(func.count(Participant.id)).where(Participant.session_id == WorkshopSession.id,
+                                                            Participant.removed_at.is_(None)).scalar_subquery())
+            .where(WorkshopSession.facilitator_id == current_user.id)
+            .order_by(WorkshopSession.created_at.desc(), WorkshopSession.id.desc())
+        ).all()
+    present = _present(ws for ws, _cards, _people in rows)
     return render_template("dashboard/index.html", rows=rows, form=ConfirmForm(), format_code=ops.format_code,
-                           present=_present(ws for ws, _cards, _people in rows))
+                           present=present)
 
 
 def _present(sessions) -> dict[int, int]:

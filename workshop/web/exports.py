@@ -1,7 +1,7 @@
 """Downloads of a session (PDF, JSON, CSV) for its facilitator, and importing a JSON export."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -17,16 +17,9 @@ from ..db import db, read_transaction
 from ..export import document, files, pdf
 from ..export.report import build_report
 from ..sessions import format_code
-from ..identity import require_session
+from ..identity import require_facilitation, require_session
 
 bp = Blueprint("exports", __name__)
-
-
-def _facilitator_session(session_id: int):
-    ws, actor = require_session(session_id)
-    if not actor.is_facilitator:
-        abort(403)
-    return ws
 
 
 def _download(data: bytes, mimetype: str, name: str) -> Response:
@@ -72,7 +65,7 @@ def pdf_download(session_id: int):
     # read in one short read transaction, then render with none open: a render of
     # seconds never holds the database (on SQLite a read takes no write lock at all)
     with read_transaction(db.session):
-        ws = _facilitator_session(session_id)
+        ws, _actor = require_facilitation(session_id)
         report = build_report(db.session, ws)
     data = _render_off_the_hub(report, size, str(get_locale()))  # the UI's language
     return _download(data, "application/pdf", files.filename(ws, "pdf"))
@@ -94,7 +87,7 @@ def report_page(session_id: int):
 @bp.route("/s/<int:session_id>/export.json")
 def json_download(session_id: int):
     with read_transaction(db.session):
-        ws = _facilitator_session(session_id)
+        ws, _actor = require_facilitation(session_id)
         data = files.json_bytes(db.session, ws)
     return _download(data, "application/json", files.filename(ws, "json"))
 
@@ -102,7 +95,7 @@ def json_download(session_id: int):
 @bp.route("/s/<int:session_id>/export.csv")
 def csv_download(session_id: int):
     with read_transaction(db.session):
-        ws = _facilitator_session(session_id)
+        ws, _actor = require_facilitation(session_id)
         data = files.csv_bytes(db.session, ws, lang=str(get_locale()))
     return _download(data, "text/csv; charset=utf-8", files.filename(ws, "csv"))
 

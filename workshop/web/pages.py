@@ -5,7 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 
 from ..board import BoardError
-from ..db import db
+from ..db import db, read_transaction
 from ..sessions import find_by_code, format_code, join_session, normalise_code
 from .forms import CodeForm, JoinForm
 from ..identity import actor_for, remember_participant
@@ -23,7 +23,8 @@ def home():
         attempt = limiter().attempt(("join_ip", client_address()))
         if not attempt.allowed:
             return too_many(attempt.verdict, "home.html", form=form)
-        ws = find_by_code(db.session, form.code.data)
+        with read_transaction(db.session):  # ended before the refund waits on Redis
+            ws = find_by_code(db.session, form.code.data)
         if ws is not None:
             attempt.refund()
         if ws is not None and ws.status != "closed":
@@ -38,7 +39,8 @@ def join(code: str):
     attempt = limiter().attempt(("join_ip", client_address()))
     if not attempt.allowed:
         return too_many(attempt.verdict, "error.html", title=_("Too many attempts"), message="")
-    ws = find_by_code(db.session, code)
+    with read_transaction(db.session):  # ended before the refund waits on Redis
+        ws = find_by_code(db.session, code)
     if ws is None:
         abort(404)
     attempt.refund()
