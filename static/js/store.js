@@ -90,10 +90,18 @@ function applySettings(s, settings, ctx) {
   const before = s.session.settings || {};
   s.session.settings = {...before, ...settings};
   if (!ctx.isFacilitator && settings.anonymous && !before.anonymous) {
-    for (const c of s.cards) { c.author = null; c.author_participant_id = null; }
+    // no names, and no author of anyone else's card; this page may still know its own cards
+    // (the server marks them so too: board/redact.py), or "edit own cards only" locks them
+    for (const c of s.cards) {
+      c.author = null;
+      if (!isOwnCard(c, ctx.me)) c.author_participant_id = null;
+    }
     for (const p of s.participants) p.name = null;
   }
 }
+
+const isOwnCard = (card, me) => !!me && me.kind === 'participant' && card.author_participant_id !== null
+  && card.author_participant_id !== undefined && same(card.author_participant_id, me.id);
 
 function applyAgenda(s, d, ctx) {
   if (d.agenda) s.agenda = d.agenda;
@@ -134,10 +142,14 @@ function axisReducers(kind, list, cardKey) {
 }
 
 export const reducers = {
-  'card.add': (s, d) => {
+  'card.add': (s, d, ctx) => {
     s.cards = s.cards.filter(c => !same(c.id, d.card.id));
     applyRenumbered(s.cards, d.renumbered);
-    s.cards.push(d.card);
+    const card = {...d.card};
+    // names hidden: the broadcast names no author, but this page made the card (its op_id)
+    const me = ctx.me || {};
+    if (ctx.op && me.kind === 'participant' && card.author_participant_id == null) card.author_participant_id = me.id;
+    s.cards.push(card);
   },
   'card.update': (s, d) => { const c = find(s.cards, d.id); if (c) Object.assign(c, d.changes, d.updated_at ? {updated_at: d.updated_at} : {}); },
   'card.move': (s, d) => {
