@@ -42,7 +42,7 @@
 //                             'snapshot', 'pending', 'presence' or 'connection'
 //
 // Pure helpers for views: phasesOf(state), lanesOf(state), cellCards(state, phaseId, laneId),
-// newPosition(cards, index).
+// newPosition(cards, index), ranking(state).
 
 export const byPos = (a, b) => (a.position - b.position) || (String(a.id) < String(b.id) ? -1 : String(a.id) > String(b.id) ? 1 : 0);
 export const phasesOf = s => [...(s.phases || [])].sort(byPos);
@@ -50,6 +50,18 @@ export const lanesOf = s => [...(s.lanes || [])].sort(byPos);
 export const cellCards = (s, phaseId, laneId) => (s.cards || []).filter(c => c.phase_id === phaseId && c.lane_id === laneId).sort(byPos);
 
 const same = (a, b) => String(a) === String(b);
+
+// The current vote's result as the report ranks it (export/summary.py `ranked`): the cards with
+// votes, most first, ties in board order, with competition ranks (5, 3, 3, 1 → 1, 2, 2, 4).
+// [] while the counts are hidden. The projector and the facilitation bar both use it.
+export function ranking(s) {
+  const counts = (s.vote && s.vote.counts) || {};
+  const voted = (s.cards || []).map(card => ({card, votes: Number(counts[String(card.id)]) || 0}))
+    .filter(r => r.votes > 0)
+    .sort((a, b) => (b.votes - a.votes) || byPos(a.card, b.card));
+  let rank = 0;
+  return voted.map((r, i) => ({...r, rank: i > 0 && voted[i - 1].votes === r.votes ? rank : (rank = i + 1)}));
+}
 const find = (list, id) => (list || []).find(x => same(x.id, id));
 
 // The position a guess gives an item placed at `index` among `items` (sorted). The server

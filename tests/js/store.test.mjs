@@ -284,3 +284,13 @@ test('hiding names clears every author but this participant\'s own mark on their
   assert.ok(store.view.cards.every(c => c.author === null));
   assert.ok(store.view.participants.every(p => p.name === null));
 });
+
+test('the vote ranking is the report\'s: ties share a rank, no card without votes, ties in board order', async () => {
+  const {ranking} = await import('../../static/js/store.js');
+  const cards = [5, 3, 0, 3, 1, 1].map((_, i) => ({id: i + 1, position: 10 - i, title: `k${i + 1}`}));
+  const s = {cards, vote: {status: 'revealed', counts: {1: 5, 2: 3, 3: 0, 4: 3, 5: 1, 6: 1, 99: 4}}};
+  assert.deepEqual(ranking(s).map(r => [r.rank, r.card.id, r.votes]),
+    [[1, 1, 5], [2, 4, 3], [2, 2, 3], [4, 6, 1], [4, 5, 1]]); // card 99 is gone; 4 and 6 lie higher on the board
+  assert.deepEqual(ranking({cards, vote: {status: 'open', counts: null}}), [], 'hidden counts rank nothing');
+  assert.deepEqual(ranking({cards, vote: null}), []);
+});
