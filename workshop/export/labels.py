@@ -8,13 +8,14 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 from typing import Callable
 
 from babel.dates import format_date
 from babel.support import NullTranslations, Translations
 
-TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+from ..resources import translations_dir
+
+TRANSLATIONS = translations_dir()
 LANGUAGES = ("nl", "en")
 DEFAULT = "nl"
 BCP47 = {"nl": "nl-NL", "en": "en-GB"}
