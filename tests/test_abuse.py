@@ -272,3 +272,25 @@ def test_body_refusals_are_plain_answers_that_never_reach_the_app(app):
     status, _, body = call(dict(base, PATH_INFO="/", HTTP_TRANSFER_ENCODING="chunked",
                                 **{"wsgi.input": io.BytesIO(b"x" * 5000)}))
     assert status.startswith("413") and "te groot" in body.decode()
+
+
+def test_body_refusals_speak_the_apps_language(app):
+    """The middleware's 400/408/413 choose their language as the app does: ``?lang=``, the ``lang``
+    cookie, else Dutch (the browser's Accept-Language does not count, as everywhere else)."""
+    client = app.test_client()
+
+    def refusal(url="/api/sessions/1/operations", **kw):
+        res = client.post(url, data=b"{}", environ_overrides={"CONTENT_LENGTH": "-1"}, **kw)
+        assert res.status_code == 400
+        return res.get_json()["error"]["message"] if url.startswith("/api/") else res.get_data(as_text=True)
+
+    dutch, english = "Het verzoek is onvolledig of onleesbaar.", "The request is incomplete or unreadable."
+    assert refusal() == dutch
+    assert refusal(headers={"Accept-Language": "en-GB,en"}) == dutch
+    assert refusal("/api/sessions/1/operations?lang=en") == english
+    assert refusal("/sessions/new?lang=en") == english
+    client.set_cookie("lang", "en")
+    assert refusal() == english
+    assert refusal("/api/sessions/1/operations?lang=nl") == dutch
+    client.set_cookie("lang", "xx")
+    assert refusal() == dutch

@@ -171,3 +171,27 @@ def test_snapshot_page_and_exports_carry_no_name_to_participants(board):
     # the facilitator's downloads follow the setting too (tests/test_privacy.py checks the PDF text)
     csv = board["fac"].get(f"/s/{board['sid']}/export.csv").get_data(as_text=True)
     assert PIET not in csv
+
+
+def test_each_participant_knows_their_own_cards_and_nobody_elses(board):
+    """"Edit own cards only" needs a participant to recognise their cards while names are hidden:
+    the snapshot and catch-up mark the viewer's own cards with their id, and no one else's."""
+    with WsClient(board["url"], board["fac_cookie"]) as fac, WsClient(board["url"], board["cookie"][PIET]) as piet, \
+            WsClient(board["url"], board["cookie"][ANNA]) as anna:
+        hide(fac)
+        fac.apply("session.settings", edit_policy="own")
+        mine = piet.apply("card.add", phase_id=board["phase"], lane_id=board["lane"], title="Van Piet")["seq"]
+        hers = anna.apply("card.add", phase_id=board["phase"], lane_id=board["lane"], title="Van Anna")["seq"]
+        piet.wait_seq(hers)
+    piet_id, anna_id = board["ids"][PIET], board["ids"][ANNA]
+    for name, own_id, own_title in ((PIET, piet_id, "Van Piet"), (ANNA, anna_id, "Van Anna")):
+        cards = board["http"][name].get(f"/api/sessions/{board['sid']}").get_json()["cards"]
+        marked = {c["title"]: c["author_participant_id"] for c in cards if c["title"] in ("Van Piet", "Van Anna")}
+        assert marked == {"Van Piet": piet_id if name == PIET else None,
+                          "Van Anna": anna_id if name == ANNA else None}, name
+        assert all(c["author"] is None for c in cards)
+        with WsClient(board["url"], board["cookie"][name], last_seq=0) as again:  # catch-up from the log
+            added = {e["data"]["card"]["title"]: e["data"]["card"]["author_participant_id"]
+                     for e in again.events() if e["event"] == "card.add" and e["seq"] in (mine, hers)}
+            assert added == {own_title: own_id, ("Van Anna" if name == PIET else "Van Piet"): None}, name
+            assert names_in(again.frames) <= {name}

@@ -262,3 +262,44 @@ def test_a_plate_line_being_typed_survives_someone_elses_change(chromium, server
     assert fac.errors == [] and bram.errors == []
     pctx.close()
     fctx.close()
+
+
+def test_with_names_hidden_a_participant_edits_her_own_cards_only(chromium, server, facilitator, make_session):
+    """"Namen verbergen" with "own cards only": Anna still recognises her own card (new, and after a
+    reload) and edits it from the board; Bram's card offers her no edit and no drag."""
+    sid, code = make_session(facilitator, formula="Ontwerp", with_cards=True)
+    fctx, fac = open_board(chromium, server, sid)
+    actx, anna = open_board(chromium, server, sid, facilitator=False, code=code, name="Anna")
+    bctx, bram = open_board(chromium, server, sid, facilitator=False, code=code, name="Bram")
+    fac.evaluate("() => window.workshopBoard.send({type: 'session.settings', anonymous: true, edit_policy: 'own'})")
+    anna.wait_for_function("() => window.workshopBoard.store.view.session.settings.edit_policy === 'own'")
+    bram.evaluate("() => window.workshopBoard.send({type: 'card.add', phase_id: %d, lane_id: %d, title: 'Wachtrij-sms'})"
+                  % tuple(int(cells(bram).first.get_attribute(a)) for a in ("data-phase-id", "data-lane-id")))
+    # Anna adds a card the way she would: the cell's + button and the dialog
+    cells(anna).first.locator(".add-card").click()
+    anna.fill("#cd-title", "Digitaal loket")
+    anna.locator('#card-form button[type="submit"]').click()
+    anna.wait_for_function("() => window.workshopBoard.store.pending.length === 0")
+    own = anna.locator(".card", has=anna.locator(".card-title", has_text="Digitaal loket"))
+    other = anna.locator(".card", has=anna.locator(".card-title", has_text="Wachtrij-sms"))
+    expect(other).to_have_count(1)
+    for reload in (False, True):
+        if reload:  # the snapshot, not the page's memory of its card.add
+            anna.reload()
+            wait_live(anna)
+        expect(own).to_have_attribute("draggable", "true")
+        expect(other).to_have_attribute("draggable", "false")
+        other.dblclick()
+        expect(anna.locator("#card-dialog")).to_be_hidden()
+        own.dblclick()
+        expect(anna.locator("#card-dialog")).to_be_visible()
+        title = f"Digitaal loket {int(reload) + 1}"
+        anna.fill("#cd-title", title)
+        anna.locator('#card-form button[type="submit"]').click()
+        expect(fac.locator(".card-title", has_text=title)).to_have_count(1)
+        own = anna.locator(".card", has=anna.locator(".card-title", has_text=title))
+    # and neither sees the other's name on the board
+    assert "Anna" not in bram.locator("#journey").inner_text() and "Bram" not in anna.locator("#journey").inner_text()
+    assert fac.errors == [] and anna.errors == [] and bram.errors == []
+    for ctx in (bctx, actx, fctx):
+        ctx.close()

@@ -103,6 +103,7 @@ def test_import_as_template(db_session, facilitator, source):
     db_session.commit()
     assert t.kind == "import" and t.owner_id == facilitator and t.with_cards
     assert t.document["cards"] and "participants" not in t.document
+    assert all(c["author"] is None and not c["votes"] for c in t.document["cards"])  # a template names no one
     assert db_session.scalar(select(func.count(WorkshopSession.id))) == 1
 
 

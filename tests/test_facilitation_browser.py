@@ -108,7 +108,7 @@ def test_whole_session_in_chromium(app, chromium, facilitator, tmp_path):
         fac.fill("#ctl-vote-max", "2")
         fac.click("[data-vote=open]")
         expect(fac.locator("#vote-status")).to_contain_text("Dienstinnovaties")
-        plans = [[0, 0, 1], [0, 2, 2], [0, 1, 2]]  # card index per vote
+        plans = [[0, 0, 1], [1, 1, 2], [0, 0, 1]]  # card index per vote: 4, 4, 1 (a tie for first)
         for page, plan in zip(people, plans):
             _eventually(page, page.locator(".vote-plus"))
             for idx in plan:
@@ -132,6 +132,11 @@ def test_whole_session_in_chromium(app, chromium, facilitator, tmp_path):
         # 6. reveal and close
         fac.click("[data-vote=reveal]")
         expect(fac.locator(".vote-status .ranking li").first).to_contain_text(titles[0])
+        # the tie shares the first place and the next card is third, as in the report (export/summary.py)
+        ranks = fac.locator(".vote-status .ranking li")
+        assert [ranks.nth(i).locator(".rank-no").inner_text() for i in range(3)] == ["1.", "1.", "3."]
+        assert [ranks.nth(i).get_attribute("value") for i in range(3)] == ["1", "1", "3"]  # for screen readers too
+        assert titles[2] in ranks.nth(2).inner_text()
         expect(fac.locator(".card", has=fac.locator(".card-title", has_text=titles[0])).locator(".vote-badge")) \
             .to_have_text("4")
         _eventually(people[2], people[2].locator(".vote-badge"))
@@ -140,7 +145,7 @@ def test_whole_session_in_chromium(app, chromium, facilitator, tmp_path):
         expect(fac.locator("#vote-status")).to_have_attribute("data-status", "closed")
         snap = fctx.request.get(f"{base}/api/sessions/{sid}").json()
         votes = {c["title"]: c["votes"] for c in snap["cards"] if c["title"] in titles}
-        assert votes == {titles[0]: 4, titles[1]: 2, titles[2]: 3}
+        assert votes == {titles[0]: 4, titles[1]: 4, titles[2]: 1}
 
         # 7. save as template, with the cards
         fac.get_by_role("link", name="Opslaan als sjabloon").or_(fac.get_by_role("link", name="Save as template")).first.click()

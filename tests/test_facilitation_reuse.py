@@ -210,3 +210,33 @@ def test_promote_card_to_library(app, fac, facilitator, make_session):
     assert [c for c in snapshot(fac, sid)["cards"] if c["id"] == card_id][0]["library_entry_id"] == data["library_entry_id"]
     assert op(fac, sid, type="library.promote", id=card_id).status_code == 409
     assert "Spreekuur op locatie" in fac.get("/library?show=own").get_data(as_text=True)
+
+
+def test_templates_and_copies_carry_no_earlier_participants_names(app, fac, facilitator, make_session):
+    """A template is reused with another group: it names none of the people who wrote its cards.
+    A copy of a session that hid names does not show them either, not even with names switched on."""
+    sid, code = make_session(facilitator, formula="ontwikkel")
+    piet = app.test_client()
+    join(piet, code, "Piet Schrijver")
+    snap = snapshot(fac, sid)
+    assert op(piet, sid, type="card.add", phase_id=snap["phases"][0]["id"], lane_id=snap["lanes"][2]["id"],
+              title="Idee van Piet").status_code == 200
+    fac.post(f"/sessions/{sid}/save-template", data={"name": "Met namen aan", "with_cards": "y"})
+    assert op(fac, sid, type="session.settings", anonymous=True).status_code == 200
+    fac.post(f"/sessions/{sid}/save-template", data={"name": "Met namen verborgen", "with_cards": "y"})
+    with app.app_context():
+        docs = {t.name: t.document for t in db.session.scalars(select(Template))}
+    for name in ("Met namen aan", "Met namen verborgen"):
+        assert "Piet Schrijver" not in str(docs[name]), name
+        assert "Idee van Piet" in str(docs[name])
+    with app.app_context():
+        tid = db.session.scalars(select(Template).where(Template.name == "Met namen aan")).one().id
+    res = fac.post("/sessions/new", data={"title": "Nieuwe groep", "start": f"template:{tid}"})
+    from_template = int(res.headers["Location"].rstrip("/").split("/")[-1])
+    res = fac.post("/sessions/new", data={"title": "Kopie", "start": f"session:{sid}", "with_cards": "y"})
+    copy_id = int(res.headers["Location"].rstrip("/").split("/")[-1])
+    for new_id in (from_template, copy_id):
+        op(fac, new_id, type="session.settings", anonymous=False)
+        cards = snapshot(fac, new_id)["cards"]
+        assert "Idee van Piet" in [c["title"] for c in cards]
+        assert all(c["author"] is None for c in cards), new_id

@@ -92,7 +92,8 @@ def _vote(db, ws, fac, lane, ballots):
     db.commit()
 
 
-def test_two_rounds_on_one_lane_give_the_boards_totals(db_session, facilitator, formula_session):
+def two_rounds(db_session, facilitator, formula_session):
+    """Two closed vote rounds on the innovations lane; returns the session, the lane and its first three cards."""
     ws = formula_session("ontwerp")
     fac = facilitator_actor(facilitator)
     lane = db_session.scalars(select(Lane).where(Lane.session_id == ws.id, Lane.kind == "innovations")).one()
@@ -103,6 +104,11 @@ def test_two_rounds_on_one_lane_give_the_boards_totals(db_session, facilitator, 
     _vote(db_session, ws, fac, lane, [(anna, [a, a, b]), (bram, [a, c])])  # a 3, b 1, c 1
     _vote(db_session, ws, fac, lane, [(anna, [b, c]), (bram, [b])])  # a 0, b 2, c 1
     db_session.expire_all()
+    return ws, lane, (a, b, c)
+
+
+def test_two_rounds_on_one_lane_give_the_boards_totals(db_session, facilitator, formula_session):
+    ws, lane, (a, b, c) = two_rounds(db_session, facilitator, formula_session)
     board = {card.id: card.votes for card in db_session.scalars(select(Card).where(Card.session_id == ws.id))}
     assert (board[a], board[b], board[c]) == (0, 2, 1)
     report = build_report(db_session, ws)
@@ -111,8 +117,8 @@ def test_two_rounds_on_one_lane_give_the_boards_totals(db_session, facilitator, 
     assert (first["votes_cast"], first["voters"], second["votes_cast"], second["voters"]) == (5, 2, 3, 2)
     assert first["lane_name"] == second["lane_name"] == lane.name
     by_id = {x["id"]: x for x in report["cards"]}
-    assert by_id[a]["round_votes"] == {first["id"]: 3}
-    assert by_id[b]["round_votes"] == {first["id"]: 1, second["id"]: 2}
+    assert by_id[a]["round_votes"] == {str(first["id"]): 3}
+    assert by_id[b]["round_votes"] == {str(first["id"]): 1, str(second["id"]): 2}
     # the CSV says the same
     table = [r.split(";") for r in cards_csv(report).decode("utf-8-sig").split("\r\n") if r]
     col = {h: i for i, h in enumerate(table[0])}
@@ -367,3 +373,23 @@ def test_twelve_long_lanes_still_render_every_card():
     assert any(len({b["ref"] for b in p["boxes"] if b["kind"] == "lane"}) < 12 for p in grid_pages(trace))  # groups
     for page in grid_pages(trace):  # and nothing runs off the sheet
         assert all(b["y"] >= 0 and b["y"] + b["h"] <= page["height"] for b in page["boxes"])
+
+
+def test_the_report_survives_json_and_the_child_process_draws_the_same_pdf(db_session, facilitator,
+                                                                           formula_session):
+    """Production (gevent) renders the PDF in a child process that gets the report as JSON
+    (web/exports.py → export/render_process.py): it must print the same "Per round" results."""
+    import json
+    import subprocess
+    import sys
+
+    ws, _lane, _cards = two_rounds(db_session, facilitator, formula_session)
+    report = build_report(db_session, ws)
+    assert json.loads(json.dumps(report)) == report
+    direct = render_pdf(report, pagesize="A3", lang="nl")
+    done = subprocess.run([sys.executable, "-m", "workshop.export.render_process", "A3", "nl"],
+                          input=json.dumps(report).encode(), capture_output=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    text = pdf_text(done.stdout)
+    assert text == pdf_text(direct)
+    assert re.search(r"R1: 1\s+R2: 2", text)  # card b's "Per round" cell

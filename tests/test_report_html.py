@@ -52,3 +52,19 @@ def test_report_page_has_no_axe_violations(chromium, facilitator, make_session, 
                           for v in results.response["violations"]]
             assert violations == [], violations
         ctx.close()
+
+
+def test_one_vote_is_one_stem_not_one_stemmen(app, client, session, db_session):
+    """A card's votes in the HTML report and on the board's first paint take the plural form."""
+    from sqlalchemy import select
+
+    from workshop.models import Card
+
+    sid, _code = session
+    one, two = db_session.scalars(select(Card).where(Card.session_id == sid).order_by(Card.id).limit(2)).all()
+    one.votes, two.votes = 1, 2
+    db_session.commit()
+    login(client)
+    for url in (f"/s/{sid}/report", f"/s/{sid}"):
+        page = client.get(url).data.decode()
+        assert "1 stem<" in page and "1 stemmen" not in page and "2 stemmen<" in page, url

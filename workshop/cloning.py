@@ -108,6 +108,12 @@ def formula_document(db: Session, formula: Formula, *, with_cards: bool) -> dict
     return doc
 
 
+def as_template_document(doc: dict) -> dict:
+    """A board document fit to be a template: reused with other groups, it names no one and
+    starts with no votes (the cards' authors were the earlier group's participants)."""
+    return dict(doc, cards=[dict(card, author=None, votes=0) for card in doc.get("cards") or []])
+
+
 def session_document(db: Session, ws: WorkshopSession, *, with_cards: bool = True) -> dict:
     """A session as a board document (structure, and cards when asked)."""
     return document_and_rows(db, ws, with_cards=with_cards)[0]
@@ -140,7 +146,9 @@ def document_and_rows(db: Session, ws: WorkshopSession, *,
                                   .where(LibraryEntry.id.in_(linked))).all()) if linked else {}
         doc["cards"] = [{
             "phase": pkey[c.phase_id], "lane": lkey[c.lane_id], "title": c.title, "statement": c.statement,
-            "channels": list(c.channels or []), "author": c.author_name or None, "votes": c.votes,
+            # a session that hides names gives none to its copies and exports either
+            "channels": list(c.channels or []), "author": None if ws.anonymous else (c.author_name or None),
+            "votes": c.votes,
             "library_entry": entries.get(c.library_entry_id),
         } for c in cards]
     doc["plate"] = [{"section": i.section, "heading": i.heading, "text": i.text} for i in db.scalars(

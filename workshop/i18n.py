@@ -10,12 +10,18 @@ from .resources import translations_dir
 babel = Babel()
 
 
+def choose_language(query: str | None, cookie: str | None, languages, default: str) -> str:
+    """The one rule for a request's language: ``?lang=``, else the ``lang`` cookie, else the default.
+
+    Pure, so that code outside a Flask request (web/request_body.py) follows it too.
+    """
+    chosen = query or cookie
+    return chosen if chosen in languages else default
+
+
 def select_locale() -> str:
-    langs = current_app.config["LANGUAGES"]
-    chosen = request.args.get("lang") or request.cookies.get("lang")
-    if chosen in langs:
-        return chosen
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+    return choose_language(request.args.get("lang"), request.cookies.get("lang"),
+                           current_app.config["LANGUAGES"], current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 def init_app(app) -> None:

@@ -70,10 +70,8 @@ def save_as_template(db: Session, ws: WorkshopSession, owner_id: int, *, name, d
         raise NotFound(N_("This session does not exist."))
     name = v.text({"name": name}, "name", 200, required=True)
     description = v.text({"description": description}, "description", 2000, default="") or ""
-    doc = cloning.session_document(db, ws, with_cards=with_cards)
-    # a template starts fresh: no votes carried over, the agenda is pending again
-    for card in doc["cards"]:
-        card["votes"] = 0
+    # a template starts fresh: no names, no votes carried over, the agenda is pending again
+    doc = cloning.as_template_document(cloning.session_document(db, ws, with_cards=with_cards))
     t = Template(owner_id=owner_id, formula_id=ws.formula_id, name=name, description=description,
                  kind="session", with_cards=with_cards, document=doc)
     db.add(t)

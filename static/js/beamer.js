@@ -4,7 +4,7 @@
 // It never sends an operation. User text only ever goes in through textContent.
 import {$, el} from './dom.js';
 import {createClient} from './client.js';
-import {cellCards, lanesOf, phasesOf} from './store.js';
+import {cellCards, lanesOf, phasesOf, ranking} from './store.js';
 
 const client = createClient();
 const {store, t, tn} = client;
@@ -121,13 +121,12 @@ function drawVote() {
     return;
   }
   setText($('#bm-vote-title'), v.status === 'closed' ? t('Vote result: “%(lane)s”', {lane: laneName}) : t('Votes revealed: “%(lane)s”', {lane: laneName}));
-  const ranked = Object.entries(v.counts || {}).map(([id, n]) => [view.cards.find(c => String(c.id) === id), n])
-    .filter(([c, n]) => c && n > 0).sort((a, b) => b[1] - a[1]).slice(0, 5);
+  const ranked = ranking(view).slice(0, 5);
   if (!ranked.length) { list.replaceChildren(el('li', {text: t('No votes were placed.')})); return; }
-  list.replaceChildren(...ranked.map(([c, n], i) => el('li', {},
-    el('span', {class: 'rank-no', 'aria-hidden': 'true', text: String(i + 1)}), ' ',
-    el('span', {class: 'rank-title', text: c.title}), ' ',
-    el('span', {class: 'rank-votes', text: votesLabel(n)}))));
+  list.replaceChildren(...ranked.map(({card, votes, rank}) => el('li', {value: rank},
+    el('span', {class: 'rank-no', 'aria-hidden': 'true', text: String(rank)}), ' ',
+    el('span', {class: 'rank-title', text: card.title}), ' ',
+    el('span', {class: 'rank-votes', text: votesLabel(votes)}))));
 }
 
 // ---------------------------------------------------------------------------

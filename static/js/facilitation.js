@@ -5,6 +5,7 @@
 // server. User text is only ever set with textContent.
 import {board} from './board.js';
 import {$, N_, el} from './dom.js';
+import {ranking} from './store.js';
 
 const t = (key, params) => board.t(key, params);
 const cfg = board.config;
@@ -317,12 +318,10 @@ function renderVoteStatus() {
     parts.push(el('span', {class: 'muted', text: t('Results stay hidden until the facilitator reveals them.')}));
   } else {
     parts.push(el('strong', {text: v.status === 'closed' ? t('Vote result: “%(lane)s”', {lane: laneName(v.lane_id)}) : t('Votes revealed: “%(lane)s”', {lane: laneName(v.lane_id)})}));
-    const counts = v.counts || {};
-    const ranked = Object.entries(counts).map(([id, n]) => [S().cards.find(c => String(c.id) === id), n])
-      .filter(([c]) => c).sort((a, b) => b[1] - a[1]).slice(0, 5);
+    const ranked = ranking(S()).slice(0, 5);
     const ol = el('ol', {class: 'ranking'});
-    ranked.forEach(([c, n], i) => ol.append(el('li', {}, el('span', {class: 'rank-no', 'aria-hidden': 'true', text: `${i + 1}.`}), ' ',
-      el('span', {class: 'rank-title', text: c.title}), ' ', el('span', {class: 'rank-votes', text: votesLabel(n)}))));
+    ranked.forEach(({card, votes, rank}) => ol.append(el('li', {value: rank}, el('span', {class: 'rank-no', 'aria-hidden': 'true', text: `${rank}.`}), ' ',
+      el('span', {class: 'rank-title', text: card.title}), ' ', el('span', {class: 'rank-votes', text: votesLabel(votes)}))));
     if (ranked.length) parts.push(ol);
     else parts.push(el('span', {class: 'muted', text: t('No votes were placed.')}));
   }

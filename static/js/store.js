@@ -42,7 +42,7 @@
 //                             'snapshot', 'pending', 'presence' or 'connection'
 //
 // Pure helpers for views: phasesOf(state), lanesOf(state), cellCards(state, phaseId, laneId),
-// newPosition(cards, index).
+// newPosition(cards, index), ranking(state).
 
 export const byPos = (a, b) => (a.position - b.position) || (String(a.id) < String(b.id) ? -1 : String(a.id) > String(b.id) ? 1 : 0);
 export const phasesOf = s => [...(s.phases || [])].sort(byPos);
@@ -50,6 +50,18 @@ export const lanesOf = s => [...(s.lanes || [])].sort(byPos);
 export const cellCards = (s, phaseId, laneId) => (s.cards || []).filter(c => c.phase_id === phaseId && c.lane_id === laneId).sort(byPos);
 
 const same = (a, b) => String(a) === String(b);
+
+// The current vote's result as the report ranks it (export/summary.py `ranked`): the cards with
+// votes, most first, ties in board order, with competition ranks (5, 3, 3, 1 → 1, 2, 2, 4).
+// [] while the counts are hidden. The projector and the facilitation bar both use it.
+export function ranking(s) {
+  const counts = (s.vote && s.vote.counts) || {};
+  const voted = (s.cards || []).map(card => ({card, votes: Number(counts[String(card.id)]) || 0}))
+    .filter(r => r.votes > 0)
+    .sort((a, b) => (b.votes - a.votes) || byPos(a.card, b.card));
+  let rank = 0;
+  return voted.map((r, i) => ({...r, rank: i > 0 && voted[i - 1].votes === r.votes ? rank : (rank = i + 1)}));
+}
 const find = (list, id) => (list || []).find(x => same(x.id, id));
 
 // The position a guess gives an item placed at `index` among `items` (sorted). The server
@@ -90,10 +102,18 @@ function applySettings(s, settings, ctx) {
   const before = s.session.settings || {};
   s.session.settings = {...before, ...settings};
   if (!ctx.isFacilitator && settings.anonymous && !before.anonymous) {
-    for (const c of s.cards) { c.author = null; c.author_participant_id = null; }
+    // no names, and no author of anyone else's card; this page may still know its own cards
+    // (the server marks them so too: board/redact.py), or "edit own cards only" locks them
+    for (const c of s.cards) {
+      c.author = null;
+      if (!isOwnCard(c, ctx.me)) c.author_participant_id = null;
+    }
     for (const p of s.participants) p.name = null;
   }
 }
+
+const isOwnCard = (card, me) => !!me && me.kind === 'participant' && card.author_participant_id !== null
+  && card.author_participant_id !== undefined && same(card.author_participant_id, me.id);
 
 function applyAgenda(s, d, ctx) {
   if (d.agenda) s.agenda = d.agenda;
@@ -134,10 +154,14 @@ function axisReducers(kind, list, cardKey) {
 }
 
 export const reducers = {
-  'card.add': (s, d) => {
+  'card.add': (s, d, ctx) => {
     s.cards = s.cards.filter(c => !same(c.id, d.card.id));
     applyRenumbered(s.cards, d.renumbered);
-    s.cards.push(d.card);
+    const card = {...d.card};
+    // names hidden: the broadcast names no author, but this page made the card (its op_id)
+    const me = ctx.me || {};
+    if (ctx.op && me.kind === 'participant' && card.author_participant_id == null) card.author_participant_id = me.id;
+    s.cards.push(card);
   },
   'card.update': (s, d) => { const c = find(s.cards, d.id); if (c) Object.assign(c, d.changes, d.updated_at ? {updated_at: d.updated_at} : {}); },
   'card.move': (s, d) => {

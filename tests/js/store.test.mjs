@@ -253,3 +253,44 @@ test('phases and lanes: add, move with renumbering, delete takes their cards alo
   store.applyEvent(event('lane.delete', {id: 8}));
   assert.deepEqual(store.view.lanes.map(l => l.id), [7]);
 });
+
+test('names hidden: my own new card stays mine, another participant\'s card names nobody', () => {
+  seq = 10;
+  const hidden = board();
+  hidden.session.settings = {...hidden.session.settings, anonymous: true, edit_policy: 'own'};
+  for (const c of hidden.cards) { c.author = null; c.author_participant_id = c.id === 2 ? 12 : null; } // as the server sends it
+  hidden.participants = hidden.participants.map(p => ({...p, name: null}));
+  const store = createStore({snapshot: hidden, me});
+  store.propose({type: 'card.add', op_id: 'p12-a-1', phase_id: 1, lane_id: 7, title: 'Mijn kaart'});
+  // the broadcast of a card.add carries no author while names are hidden (board/redact.py)
+  const redacted = c => ({type: 'event', seq: ++seq, event: 'card.add', actor: 'p:12', data: {card: {
+    id: c.id, phase_id: 1, lane_id: 7, position: 3, title: c.title, statement: '', channels: [], author: null,
+    author_participant_id: null, votes: 0}, renumbered: {}}, op_id: c.op_id});
+  store.applyEvent(redacted({id: 30, title: 'Mijn kaart', op_id: 'p12-a-1'}));
+  store.applyEvent(redacted({id: 31, title: 'Kaart van een ander', op_id: 'p3-b-1'}));
+  assert.equal(store.pending.length, 0);
+  assert.equal(cardIn(store.view, 30).author_participant_id, 12, 'confirmed, my card is still mine');
+  assert.equal(cardIn(store.view, 31).author_participant_id, null, 'someone else\'s card names no author');
+  assert.equal(cardIn(store.view, 2).author_participant_id, 12, 'the snapshot\'s mark on my card stays');
+  assert.ok(store.view.cards.every(c => c.author === null));
+});
+
+test('hiding names clears every author but this participant\'s own mark on their cards', () => {
+  seq = 10;
+  const store = createStore({snapshot: board(), me});
+  store.applyEvent(event('session.settings', {settings: {anonymous: true}}));
+  assert.equal(cardIn(store.view, 1).author_participant_id, null, 'Anna\'s card: no author id');
+  assert.equal(cardIn(store.view, 2).author_participant_id, 12, 'my own card: still mine');
+  assert.ok(store.view.cards.every(c => c.author === null));
+  assert.ok(store.view.participants.every(p => p.name === null));
+});
+
+test('the vote ranking is the report\'s: ties share a rank, no card without votes, ties in board order', async () => {
+  const {ranking} = await import('../../static/js/store.js');
+  const cards = [5, 3, 0, 3, 1, 1].map((_, i) => ({id: i + 1, position: 10 - i, title: `k${i + 1}`}));
+  const s = {cards, vote: {status: 'revealed', counts: {1: 5, 2: 3, 3: 0, 4: 3, 5: 1, 6: 1, 99: 4}}};
+  assert.deepEqual(ranking(s).map(r => [r.rank, r.card.id, r.votes]),
+    [[1, 1, 5], [2, 4, 3], [2, 2, 3], [4, 6, 1], [4, 5, 1]]); // card 99 is gone; 4 and 6 lie higher on the board
+  assert.deepEqual(ranking({cards, vote: {status: 'open', counts: null}}), [], 'hidden counts rank nothing');
+  assert.deepEqual(ranking({cards, vote: null}), []);
+});

@@ -14,7 +14,16 @@ here, at every point where something leaves the server:
 - snapshots, the board page and exports (``board/snapshot.py``,
   ``export/report.py``, ``export/document.py``) leave names out themselves.
 
-A facilitator sees names in presence and catch-up (as in the snapshot).
+A facilitator sees names in presence and catch-up (as in the snapshot). Live
+events are encoded once for the whole room, so they carry no names for the
+facilitator either: a reload or reconnect shows them.
+
+A participant still recognises their own cards ("edit own cards only" needs
+it), and learns nothing about anyone else's: ``author_participant_id`` stays on
+the viewer's own cards, and only there, in the snapshot and in catch-up (both
+are made per connection); the live broadcast names nobody, and the author's
+page knows the card is its own from the ``op_id`` of its own ``card.add``
+(static/js/store.js).
 """
 from __future__ import annotations
 
@@ -29,6 +38,14 @@ def event_without_names(event: dict) -> dict:
     out = dict(event, data=copy.deepcopy(data))
     _STRIP[kind](out["data"])
     return out
+
+
+def own_card_add(event: dict, author_participant_id: int) -> dict:
+    """A ``card.add`` frame as its author sees it with names hidden: their own id stays, no name."""
+    card = (event.get("data") or {}).get("card")
+    if event.get("event") != "card.add" or not isinstance(card, dict):
+        return event
+    return dict(event, data=dict(event["data"], card=dict(card, author_participant_id=author_participant_id)))
 
 
 def _card_add(data: dict) -> None:

@@ -33,6 +33,16 @@ def session_meta(ws: WorkshopSession, viewer: Actor | None = None) -> dict:
     return meta
 
 
+def _card_for(card: Card, show_names: bool, viewer: Actor | None) -> dict:
+    """A card as ``viewer`` may see it: with names hidden, no author, except that a
+    participant's own cards keep their id (so "edit own cards only" still works)."""
+    out = card_dict(card, anonymous=not show_names)
+    if (not show_names and viewer is not None and viewer.kind == "participant"
+            and card.author_participant_id == viewer.id):
+        out["author_participant_id"] = viewer.id
+    return out
+
+
 def board_snapshot(db: Session, ws: WorkshopSession, viewer: Actor | None = None,
                    cards: list[dict] | None = None) -> dict:
     """``cards``: this viewer's card dicts at exactly ``ws.seq``, when the caller already has them
@@ -52,7 +62,7 @@ def board_snapshot(db: Session, ws: WorkshopSession, viewer: Actor | None = None
         "session": session_meta(ws, viewer),
         "phases": [phase_dict(p) for p in phases],
         "lanes": [lane_dict(lane) for lane in lanes],
-        "cards": cards if cards is not None else [card_dict(c, anonymous=not show_names) for c in card_rows],
+        "cards": cards if cards is not None else [_card_for(c, show_names, viewer) for c in card_rows],
         "plate": [plate_item_dict(i) for i in plate],
         "participants": [
             {"id": p.id, "name": p.display_name if show_names else None} for p in participants

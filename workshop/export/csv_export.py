@@ -58,7 +58,7 @@ def cards_csv(report: dict, *, lang: str = "nl", labels: Labels | None = None) -
         row = [c["id"], n, phase.get("current_name") or "", phase.get("desired_name", ""), lane.get("name", ""),
                c["title"], c.get("statement", ""), ", ".join(own), *[yes if ch in own else "" for ch in channels],
                _("Library: %(name)s", name=entry) if entry else _("Own card"),
-               *[per_round.get(r["id"], 0) if r["lane_id"] == c["lane_id"] or r["id"] in per_round else ""
+               *[per_round.get(str(r["id"]), 0) if r["lane_id"] == c["lane_id"] or str(r["id"]) in per_round else ""
                  for r in rounds],
                c.get("votes") or 0]
         if not anonymous:

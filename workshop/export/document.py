@@ -61,9 +61,7 @@ def export_document(db: Session, ws: WorkshopSession) -> dict:
            "generator": "workshop", **{k: val for k, val in doc.items() if k not in ("schema", "version")}}
     card_key = {}
     for n, (card, item) in enumerate(zip(cards, doc["cards"]), 1):
-        card_key[card.id] = item["key"] = f"c{n}"
-        if ws.anonymous:
-            item["author"] = None
+        card_key[card.id] = item["key"] = f"c{n}"  # authors: none when names are hidden (cloning)
     participants = db.scalars(select(Participant).where(Participant.session_id == ws.id,
                                                         Participant.removed_at.is_(None))
                               .order_by(Participant.id)).all()
@@ -249,7 +247,7 @@ def import_document(db: Session, doc: dict, *, facilitator_id: int, as_template:
         meta = clean["session"]
         template = Template(owner_id=facilitator_id, formula_id=formulas[meta["formula"]].id if meta["formula"]
                             else None, name=meta["title"] or "Geïmporteerd bord", kind="import",
-                            with_cards=bool(clean["cards"]), document=core,
+                            with_cards=bool(clean["cards"]), document=cloning.as_template_document(core),
                             description="Geïmporteerd" + (f" ({meta['municipality']})" if meta["municipality"] else ""))
         db.add(template)
         db.flush()

@@ -15,6 +15,7 @@ from babel.support import NullTranslations, Translations
 
 from ..resources import translations_dir
 
+TRANSLATIONS = translations_dir()
 LANGUAGES = ("nl", "en")
 DEFAULT = "nl"
 BCP47 = {"nl": "nl-NL", "en": "en-GB"}
@@ -59,5 +60,5 @@ def labels(lang: str = DEFAULT) -> Labels:
     if lang == "en":  # the msgids are English
         t = NullTranslations()
     else:
-        t = Translations.load(str(translations_dir()), [lang], domain="messages")
+        t = Translations.load(str(TRANSLATIONS), [lang], domain="messages")
     return Labels(lang, t.gettext, t.ngettext)

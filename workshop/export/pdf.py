@@ -903,9 +903,9 @@ class Layout:
                    Block(ws[4]).add(", ".join(c.get("channels") or []) or "—", REGULAR, 8, INK)]
             if several:
                 per = c.get("round_votes") or {}
-                row.append(Block(ws[5]).add("  ".join(_("R%(n)s: %(votes)s", n=v["number"], votes=per[v["id"]])
+                row.append(Block(ws[5]).add("  ".join(_("R%(n)s: %(votes)s", n=v["number"], votes=per[str(v["id"])])
                                                       for v in rounds
-                                                      if v["id"] in per) or "—", REGULAR, 8, INK))
+                                                      if str(v["id"]) in per) or "—", REGULAR, 8, INK))
             row.append(Block(ws[-1]).add(str(c["votes"]), BOLD, 10, VOTE))
             rows.append(row)
         self.table(section, columns, rows, accent=VOTE)

@@ -60,7 +60,11 @@ def board_total(card: Card, rounds: list[dict]) -> int:
 
 
 def build_report(db: Session, ws: WorkshopSession, anonymous: bool | None = None) -> dict:
-    """Everything the report shows. ``anonymous`` defaults to the session's own setting."""
+    """Everything the report shows. ``anonymous`` defaults to the session's own setting.
+
+    Plain JSON values only (string keys, no tuples or dates): ``json.loads(json.dumps(report))``
+    gives the same dict, so a render in a child process draws what a render in this one draws.
+    """
     if anonymous is None:
         anonymous = bool(ws.anonymous)
     channel_names = {c.slug: c.name for c in db.scalars(select(Channel))}
@@ -102,7 +106,9 @@ def build_report(db: Session, ws: WorkshopSession, anonymous: bool | None = None
             "statement": c.statement or "",
             "channels": [channel_names.get(slug, slug) for slug in (c.channels or [])],
             "votes": board_total(c, rounds),
-            "round_votes": {r["id"]: r["counts"][c.id] for r in rounds if c.id in r["counts"]},
+            # keyed by the round id as a string: the dict must survive JSON unchanged, since the
+            # production PDF is drawn from it in a child process (export/render_process.py)
+            "round_votes": {str(r["id"]): r["counts"][c.id] for r in rounds if c.id in r["counts"]},
             "library_entry": entries.get(c.library_entry_id),
             "author": None if anonymous else (c.author_name or None),
         } for c in cards],

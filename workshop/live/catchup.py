@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..board import Actor, OpResult, board_snapshot
+from ..board.redact import own_card_add
 from ..models import BoardEvent, WorkshopSession
 from .hub import encode
 
@@ -31,9 +32,14 @@ def events_between(db: Session, session_id: int, after: int, upto: int,
         hidden = bool(db.scalar(select(WorkshopSession.anonymous).where(WorkshopSession.id == session_id)))
     q = select(BoardEvent).where(BoardEvent.session_id == session_id, BoardEvent.seq > after,
                                  BoardEvent.seq <= upto).order_by(BoardEvent.seq)
-    return [(row.seq, encode(OpResult(row.seq, row.type, row.payload, row.op_id, row.actor,
-                                      names_hidden=hidden).event))
-            for row in db.scalars(q)]
+    own = viewer.tag if hidden and viewer is not None and viewer.kind == "participant" else None
+    out = []
+    for row in db.scalars(q):
+        event = OpResult(row.seq, row.type, row.payload, row.op_id, row.actor, names_hidden=hidden).event
+        if own is not None and row.actor == own:  # the viewer's own card stays theirs (redact.py)
+            event = own_card_add(event, viewer.id)
+        out.append((row.seq, encode(event)))
+    return out
 
 
 # The cards of recent snapshots, per (session, seq, who may see which names): a room of thirty

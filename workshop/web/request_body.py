@@ -11,17 +11,23 @@ that announces too much is passed on unread, and the app answers 413 (Werkzeug
 checks ``MAX_CONTENT_LENGTH`` against Content-Length before reading).
 
 The refusal is a small fixed answer written by the middleware itself (JSON
-``{"error": {"code", "message"}}`` under ``/api/``, plain text elsewhere, Dutch
-unless the browser asks for English): the app, and so the database, never
-sees the request.
+``{"error": {"code", "message"}}`` under ``/api/``, plain text elsewhere), in
+the app's language for that request (``?lang=``, the ``lang`` cookie, else the
+default: the same rule as the app, ``i18n.choose_language``) from the app's
+catalogue: the app, and so the database, never sees the request.
 """
 from __future__ import annotations
 
 import io
 import json
 import socket
+from urllib.parse import parse_qs
 
-from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.http import HTTP_STATUS_CODES, parse_cookie
+
+from ..board.errors import N_
+from ..export.labels import labels
+from ..i18n import choose_language
 
 CHUNK = 64 * 1024
 
@@ -54,10 +60,12 @@ def read_body(stream, length: int | None, limit: int) -> bytes:
 
 
 class RequestBodyReader:
-    def __init__(self, wsgi_app, limit: int, timeout: float):
+    def __init__(self, wsgi_app, limit: int, timeout: float, languages=("nl", "en"), default_language: str = "nl"):
         self.wsgi_app = wsgi_app
         self.limit = int(limit)
         self.timeout = float(timeout)
+        self.languages = tuple(languages)
+        self.default_language = default_language
 
     def __call__(self, environ, start_response):
         raw_length = environ.get("CONTENT_LENGTH") or ""
@@ -114,9 +122,8 @@ class RequestBodyReader:
         Slow-body attackers time out together; an error page rendered by the
         app for each of them at that instant would hold the worker up.
         """
-        code, nl, en = REFUSALS[status]
-        wants_english = environ.get("HTTP_ACCEPT_LANGUAGE", "").lower().startswith("en")
-        message = en if wants_english else nl
+        code, msgid = REFUSALS[status]
+        message = labels(self._language(environ))(msgid)  # the catalogue is loaded once per language
         if environ.get("PATH_INFO", "").startswith("/api/"):
             body = json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False).encode()
             content_type = "application/json"
@@ -129,15 +136,20 @@ class RequestBodyReader:
         return [body]
 
 
-# status -> (error code, Dutch message, English message)
+    def _language(self, environ) -> str:
+        query = parse_qs(environ.get("QUERY_STRING", "")).get("lang", [None])[0]
+        return choose_language(query, parse_cookie(environ).get("lang"), self.languages, self.default_language)
+
+
+# status -> (error code, message msgid: translated in workshop/translations)
 REFUSALS = {
-    400: ("malformed", "Het verzoek is onvolledig of onleesbaar.", "The request is incomplete or unreadable."),
-    408: ("timeout", "Het verzoek kwam te langzaam binnen; probeer het opnieuw.",
-          "The request arrived too slowly; please try again."),
-    413: ("too_large", "Het verzoek is te groot.", "The request is too large."),
+    400: ("malformed", N_("The request is incomplete or unreadable.")),
+    408: ("timeout", N_("The request arrived too slowly; please try again.")),
+    413: ("too_large", N_("The request is too large.")),
 }
 
 
 def init_app(app) -> None:
     app.wsgi_app = RequestBodyReader(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"],
-                                     app.config["REQUEST_BODY_TIMEOUT"])
+                                     app.config["REQUEST_BODY_TIMEOUT"], app.config["LANGUAGES"],
+                                     app.config["BABEL_DEFAULT_LOCALE"])
