@@ -56,13 +56,16 @@ def websocket_text_frame(text: str) -> bytes:
 class Frame:
     """One published message, shared by all the subscribers it is delivered to."""
 
-    __slots__ = ("seq", "text", "_wire", "legacy")
+    __slots__ = ("seq", "text", "_wire", "legacy", "nameless", "legacy_nameless")
 
     def __init__(self, seq: int | None, text: str):
         self.seq = seq
         self.text = text
         self._wire: bytes | None = None
         self.legacy: str | None = None  # presence changes as the whole list, for clients without deltas
+        # the same two presence forms without names, for participants while names are hidden
+        self.nameless: str | None = None
+        self.legacy_nameless: str | None = None
 
     @property
     def wire(self) -> bytes:

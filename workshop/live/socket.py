@@ -103,6 +103,12 @@ except ImportError:  # pragma: no cover - gevent is a dependency
     _GeventSocket = None
 
 
+def _without_names(text: str, key: str) -> str:
+    """A presence frame (``key``: its list of people or changes) with every name taken out."""
+    message = json.loads(text)
+    return encode(dict(message, **{key: people_without_names(message.get(key) or [])}))
+
+
 def send_nowait(sock, data) -> int:
     """Write what the kernel takes now; the number of bytes written (0 when its buffer is full)."""
     try:
@@ -753,24 +759,27 @@ class LiveConnection:
         return True
 
     def _send_presence(self, frame: Frame) -> None:
-        """A presence frame as this connection may see it: whole lists for old clients, no names while hidden."""
+        """A presence frame as this connection may see it: whole lists for old clients, no names while hidden.
+
+        Each form is built once per broadcast (on the shared Frame) by the first connection that needs it.
+        """
         delta = frame.text.startswith(PRESENCE_DELTA_PREFIX)
+        hidden = self._hides_names()
         if delta and FEATURE_PRESENCE_DELTA not in self.features:
             if not self.synced:
                 return  # the synced frame carries the whole list
-            if self._hides_names():
-                self._write(encode({"type": "presence", "people": self._people()}))
-                return
-            if frame.legacy is None:  # once per broadcast, shared by this process's old clients
+            if frame.legacy is None:
                 frame.legacy = encode({"type": "presence", "people": self.presence.people(self.session_id)})
-            self._write(frame.legacy)
+            if hidden and frame.legacy_nameless is None:
+                frame.legacy_nameless = _without_names(frame.legacy, "people")
+            self._write(frame.legacy_nameless if hidden else frame.legacy)
             return
-        if not self._hides_names():
+        if not hidden:
             self._write_frame(frame)
             return
-        message = json.loads(frame.text)
-        key = "changes" if delta else "people"
-        self._write(encode(dict(message, **{key: people_without_names(message.get(key) or [])})))
+        if frame.nameless is None:
+            frame.nameless = _without_names(frame.text, "changes" if delta else "people")
+        self._write(frame.nameless)
 
     def _send_event(self, frame: Frame) -> None:
         seq = frame.seq
