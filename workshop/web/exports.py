@@ -1,6 +1,9 @@
 """Downloads of a session (PDF, JSON, CSV) for its facilitator, and importing a JSON export."""
 from __future__ import annotations
 
+import json
+import sys
+
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -32,6 +35,14 @@ def _download(data: bytes, mimetype: str, name: str) -> Response:
 RENDER_TIMEOUT = 120  # seconds: far above the largest board's render
 
 
+def _under_gevent() -> bool:
+    try:
+        from gevent import monkey
+    except ImportError:  # pragma: no cover
+        return False
+    return monkey.is_module_patched("socket")
+
+
 def _render_off_the_hub(report: dict, size: str, lang: str) -> bytes:
     """Under gevent, draw the PDF in a process of its own (export/render_process.py).
 
@@ -41,15 +52,8 @@ def _render_off_the_hub(report: dict, size: str, lang: str) -> bytes:
     hundreds of milliseconds behind it); in a child process, at a lower CPU
     priority, this greenlet just waits on a pipe and the hub stays free.
     """
-    try:
-        from gevent import monkey
-    except ImportError:  # pragma: no cover
+    if not _under_gevent():  # the development server and tests: no hub to keep free
         return pdf.render_pdf(report, pagesize=size, lang=lang)
-    if not monkey.is_module_patched("socket"):
-        return pdf.render_pdf(report, pagesize=size, lang=lang)
-    import json
-    import sys
-
     from gevent import subprocess
 
     done = subprocess.run([sys.executable, "-m", "workshop.export.render_process", size, lang],
