@@ -134,9 +134,10 @@ def start_ref(name: str, args) -> Server:
     return Server(name, proc, port, lambda room: f"/ws/{room}")
 
 
-def start_app(env: dict, gc_file: str) -> Server:
+def start_app(env: dict, gc_file: str, workers: int = 1) -> Server:
     port = free_port()
-    proc = start_gunicorn(dict(env, GC_PROBE_FILE=gc_file), port, config=ROOT / "bench" / "gc_probe.conf.py")
+    proc = start_gunicorn(dict(env, GC_PROBE_FILE=gc_file), port, workers=workers,
+                          config=ROOT / "bench" / "gc_probe.conf.py")
     return Server("app", proc, port, lambda room: f"/ws/sessions/{room}")
 
 
@@ -505,6 +506,8 @@ def main(argv=None) -> int:
     p.add_argument("--storm-clients", type=int, default=30, help="0: skip the reconnect storm")
     p.add_argument("--drain", type=float, default=5, help="seconds to wait for late deliveries")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--workers", type=int, default=1,
+                   help="gunicorn workers of the app (more than 1 needs PostgreSQL and REDIS_URL)")
     args = p.parse_args(argv)
     grid = parse_grid(args.grid)
     targets = [t.strip() for t in args.targets.split(",") if t.strip()]
@@ -537,7 +540,7 @@ def main(argv=None) -> int:
         gc_file = str(tmp / "gc")
         for target in targets:
             app = target == "app"
-            server = start_app(env, gc_file) if app else start_ref(target, args)
+            server = start_app(env, gc_file, args.workers) if app else start_ref(target, args)
             res: dict = {"cells": {}}
             try:
                 print(f"{target}: running …", file=sys.stderr)
