@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -66,7 +67,11 @@ def test_postgres_recovers_from_terminated_connections_without_a_restart(pg_url)
     with psycopg.connect(admin_url, autocommit=True) as admin:
         killed = admin.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                                "WHERE datname = %s AND pid <> pg_backend_pid()", (name,)).fetchone()[0]
-    assert killed >= 1
+        assert killed >= 1
+        for _ in range(100):  # the backends have exited: their sockets are closed
+            if not admin.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (name,)).fetchone()[0]:
+                break
+            time.sleep(0.05)
 
     # the next requests (a read and a write) succeed on fresh connections
     assert client.get(f"/api/sessions/{sid}").status_code == 200

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 
 from flask import current_app
 from sqlalchemy import MetaData, create_engine, event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
 
@@ -113,8 +113,56 @@ def make_engine(url: str, **kw) -> Engine:
             writer.release(record.info)
 
         return engine
-    # pool_pre_ping recovers from a dropped PostgreSQL connection without a restart
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kw)
+    engine = create_engine(url, pool_size=10, max_overflow=20, **kw)
+    event.listen(engine, "checkout", _drop_if_closed_by_server)
+    return engine
+
+
+def _socket_has_data():
+    """``fileno -> bool``: is something waiting to be read? The real poll(), never gevent's."""
+    import select
+
+    poll = select.poll
+    try:
+        from gevent import monkey
+
+        if monkey.is_module_patched("select"):
+            poll = monkey.get_original("select", "poll")
+    except ImportError:
+        pass
+
+    def readable(fileno: int) -> bool:
+        p = poll()
+        p.register(fileno, select.POLLIN | select.POLLERR | select.POLLHUP)
+        return bool(p.poll(0))
+
+    return readable
+
+
+_readable = None
+
+
+def _drop_if_closed_by_server(dbapi_conn, record, proxy):
+    """A pooled PostgreSQL connection that the server ended is replaced before anyone uses it.
+
+    An idle connection has nothing to read: the server only speaks when asked,
+    except when it ends the connection (a restart, ``pg_terminate_backend``, an
+    idle timeout), which leaves an error message and the end of the stream in
+    the socket. Looking costs one non-blocking poll(); SQLAlchemy's
+    ``pool_pre_ping`` would cost a round trip to the server on every checkout,
+    that is on every board operation. Raising ``DisconnectionError`` makes the
+    pool discard this connection and check out (or open) another.
+    """
+    global _readable
+    if _readable is None:
+        _readable = _socket_has_data()
+    try:
+        fileno = dbapi_conn.pgconn.socket
+        dead = dbapi_conn.closed or _readable(fileno)
+    except Exception:  # noqa: BLE001 - a connection we cannot even inspect is no good either
+        dead = True
+    if dead:
+        raise DisconnectionError("the server closed this connection")
 
 
 @contextmanager

@@ -14,7 +14,7 @@ from typing import Callable
 
 from types import SimpleNamespace
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import and_, bindparam, delete, insert, literal_column, select, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -171,8 +171,10 @@ def apply_operation(db: Session, ws: WorkshopSession | int, actor: Actor, op, *,
     # does. The same statement tells whether a participant is still a member.
     # (the login check rides on the same statement, only for a facilitator's connection)
     checks_login = login_version is not None and actor.kind == "facilitator"
+    # It also says whether ``op_id`` was applied before (a client resending after a reconnect).
     row = conn.execute(_LOCK_SESSION_AS_LOGIN if checks_login else _LOCK_SESSION,
-                       {"sid": session_id, "pid": actor.id if actor.kind == "participant" else None}).first()
+                       {"sid": session_id, "pid": actor.id if actor.kind == "participant" else None,
+                        "op_id": op_id}).first()
     if row is None:
         raise NotFound(N_("This session does not exist."))
     if actor.kind == "participant" and not row.member:
@@ -180,11 +182,10 @@ def apply_operation(db: Session, ws: WorkshopSession | int, actor: Actor, op, *,
     if checks_login and row.login_version != login_version:
         raise Forbidden(N_("You have been logged out. Log in again to continue."), code="logged_out")
 
-    if op_id is not None:
+    if row.seen_seq is not None:
         seen = conn.execute(_SEEN_OP, {"sid": session_id, "op_id": op_id}).first()
-        if seen is not None:
-            return OpResult(seen.seq, seen.type, seen.payload, op_id, seen.actor, duplicate=True,
-                            names_hidden=bool(row.anonymous))
+        return OpResult(seen.seq, seen.type, seen.payload, op_id, seen.actor, duplicate=True,
+                        names_hidden=bool(row.anonymous))
 
     if not actor.is_facilitator:
         if handler.facilitator_only:
@@ -202,9 +203,15 @@ def apply_operation(db: Session, ws: WorkshopSession | int, actor: Actor, op, *,
     # cost more than everything else an operation does.
     seq = (row.seq or 0) + 1
     now = utcnow()
-    conn.execute(_BUMP_SEQ, {"sid": session_id, "new_seq": seq, "now": now})
-    conn.execute(_INSERT_EVENT, {"session_id": session_id, "seq": seq, "op_id": op_id, "type": op_type,
-                                 "payload": payload, "actor": actor.tag, "created_at": now})
+    # (parameter names that are no column names: a key named like a column would also be SET)
+    bump = {"sid": session_id, "new_seq": seq, "now": now}
+    event = {"ev_session": session_id, "ev_seq": seq, "ev_op_id": op_id, "ev_type": op_type, "ev_payload": payload,
+             "ev_actor": actor.tag, "ev_at": now}
+    if conn.dialect.name == "postgresql":
+        conn.execute(_BUMP_SEQ_AND_LOG, {**bump, **event})  # one round trip to the server instead of two
+    else:
+        conn.execute(_BUMP_SEQ, bump)
+        conn.execute(_INSERT_EVENT, event)
     db.flush()  # what the ORM-based handlers changed
     loaded = db.identity_map.get(Session.identity_key(WorkshopSession, session_id))
     if loaded is not None:  # keep an ORM copy of the session row (HTTP callers hold one) truthful
@@ -226,8 +233,10 @@ _MEMBER = (select(_PARTICIPANTS.c.id).where(_PARTICIPANTS.c.id == bindparam("pid
                                             _PARTICIPANTS.c.session_id == _WS.c.id,
                                             _PARTICIPANTS.c.removed_at.is_(None))
            .scalar_subquery().label("member"))
+_SEEN_SEQ = (select(_EVENTS.c.seq).where(_EVENTS.c.session_id == _WS.c.id, _EVENTS.c.op_id == bindparam("op_id"))
+             .scalar_subquery().label("seen_seq"))
 _LOCK_COLUMNS = (_WS.c.id, _WS.c.seq, _WS.c.status, _WS.c.locked, _WS.c.anonymous, _WS.c.edit_policy,
-                 _WS.c.facilitator_id, _WS.c.formula_id, _MEMBER)
+                 _WS.c.facilitator_id, _WS.c.formula_id, _MEMBER, _SEEN_SEQ)
 _LOCK_SESSION = select(*_LOCK_COLUMNS).where(_WS.c.id == bindparam("sid")).with_for_update(of=_WS)
 # the same, plus the current login version of the session's facilitator (a primary-key lookup)
 _LOCK_SESSION_AS_LOGIN = select(
@@ -239,7 +248,12 @@ _SEEN_OP = select(_EVENTS.c.seq, _EVENTS.c.type, _EVENTS.c.payload, _EVENTS.c.ac
     _EVENTS.c.session_id == bindparam("sid"), _EVENTS.c.op_id == bindparam("op_id"))
 _BUMP_SEQ = update(_WS).where(_WS.c.id == bindparam("sid")).values(seq=bindparam("new_seq"),
                                                                     updated_at=bindparam("now"))
-_INSERT_EVENT = insert(_EVENTS)
+_INSERT_EVENT = insert(_EVENTS).values(
+    session_id=bindparam("ev_session"), seq=bindparam("ev_seq"), op_id=bindparam("ev_op_id"),
+    type=bindparam("ev_type"), payload=bindparam("ev_payload", type_=_EVENTS.c.payload.type),
+    actor=bindparam("ev_actor"), created_at=bindparam("ev_at"))
+# PostgreSQL: both in one statement (a data-modifying CTE), for the round trip it saves on every operation
+_BUMP_SEQ_AND_LOG = _INSERT_EVENT.add_cte(_BUMP_SEQ.cte("bump_seq"))
 
 
 # ---------------------------------------------------------------------------
@@ -292,15 +306,6 @@ def _card(ctx: Context, op: dict) -> Row:
     if row is None:
         raise NotFound(MISSING["card"], code="unknown_card")
     return row
-
-
-def _check_cell(ctx: Context, phase_id: int, lane_id: int) -> None:
-    """Both the phase and the lane belong to this session (one query for both)."""
-    found = ctx.conn.execute(_CELL, {"phase_id": phase_id, "lane_id": lane_id, "sid": ctx.session_id}).first()
-    if found.phase_id is None:
-        raise NotFound(MISSING["phase"], code="unknown_phase")
-    if found.lane_id is None:
-        raise NotFound(MISSING["lane"], code="unknown_lane")
 
 
 def _check_card_owner(ctx: Context, card) -> None:
@@ -376,11 +381,34 @@ def _changed_behind_orm(ctx: Context, card_ids, *, deleted: bool = False) -> Non
             ctx.db.expunge(obj) if deleted else ctx.db.expire(obj)
 
 
+# The same slots, and in the same round trip whether the phase and the lane belong to the session
+# (one row with a NULL card when the cell is empty).
+_ONE = select(literal_column("1").label("one")).subquery("cell")
+_CHECKED_CELL_SLOTS = (
+    select(_CELL.selected_columns.phase_id, _CELL.selected_columns.lane_id, _CARDS.c.id, _CARDS.c.position)
+    .select_from(_ONE.outerjoin(_CARDS, and_(
+        _CARDS.c.session_id == bindparam("sid"), _CARDS.c.phase_id == bindparam("phase_id"),
+        _CARDS.c.lane_id == bindparam("lane_id"), _CARDS.c.id != bindparam("exclude"))))
+    .order_by(_CARDS.c.position, _CARDS.c.id))
+
+
+def _checked_cell_slots(ctx: Context, phase_id: int, lane_id: int, exclude: int | None = None) -> list[_Slot]:
+    """The cards of a cell in order, after checking that its phase and lane belong to this session."""
+    rows = ctx.conn.execute(_CHECKED_CELL_SLOTS, {"sid": ctx.session_id, "phase_id": phase_id,
+                                                  "lane_id": lane_id, "exclude": exclude or 0}).all()
+    if rows[0].phase_id is None:
+        raise NotFound(MISSING["phase"], code="unknown_phase")
+    if rows[0].lane_id is None:
+        raise NotFound(MISSING["lane"], code="unknown_lane")
+    return [_Slot(r.id, r.position) for r in rows if r.id is not None]
+
+
 def _place_in_cell(ctx: Context, phase_id: int, lane_id: int, index: int | None,
-                   exclude: int | None = None) -> tuple[float, dict[int, float]]:
-    rows = ctx.conn.execute(_CELL_SLOTS, {"sid": ctx.session_id, "phase_id": phase_id, "lane_id": lane_id,
-                                          "exclude": exclude or 0})
-    slots = [_Slot(i, p) for i, p in rows]
+                   exclude: int | None = None, slots: list[_Slot] | None = None) -> tuple[float, dict[int, float]]:
+    if slots is None:
+        rows = ctx.conn.execute(_CELL_SLOTS, {"sid": ctx.session_id, "phase_id": phase_id, "lane_id": lane_id,
+                                              "exclude": exclude or 0})
+        slots = [_Slot(i, p) for i, p in rows]
     position, renumbered = _place(slots, index)
     if renumbered:
         ctx.conn.execute(_SET_POSITION, [{"card_id": cid, "pos": pos} for cid, pos in renumbered.items()])
@@ -399,7 +427,7 @@ def _place_in_cell(ctx: Context, phase_id: int, lane_id: int, index: int | None,
 def card_add(ctx: Context, op: dict) -> dict:
     phase_id = v.integer(op, "phase_id", minimum=1)
     lane_id = v.integer(op, "lane_id", minimum=1)
-    _check_cell(ctx, phase_id, lane_id)
+    slots = _checked_cell_slots(ctx, phase_id, lane_id)
     entry_id = v.integer(op, "library_entry_id", required=False, minimum=1)
     entry = None
     if entry_id is not None:
@@ -417,7 +445,7 @@ def card_add(ctx: Context, op: dict) -> dict:
         if channels is None:
             channels = [c for c in preset["channels"] if c in ctx.known_channels]
     index = v.integer(op, "index", required=False)
-    position, renumbered = _place_in_cell(ctx, phase_id, lane_id, index)
+    position, renumbered = _place_in_cell(ctx, phase_id, lane_id, index, slots=slots)
     now = utcnow()
     values = dict(
         session_id=ctx.session_id, phase_id=phase_id, lane_id=lane_id, position=position, title=title,
@@ -478,10 +506,11 @@ def card_move(ctx: Context, op: dict) -> dict:
     _check_card_owner(ctx, card)
     phase_id = v.integer(op, "phase_id", required=False, minimum=1, default=card.phase_id)
     lane_id = v.integer(op, "lane_id", required=False, minimum=1, default=card.lane_id)
+    slots = None
     if (phase_id, lane_id) != (card.phase_id, card.lane_id):
-        _check_cell(ctx, phase_id, lane_id)
+        slots = _checked_cell_slots(ctx, phase_id, lane_id, exclude=card.id)
     index = v.integer(op, "index", required=False)
-    position, renumbered = _place_in_cell(ctx, phase_id, lane_id, index, exclude=card.id)
+    position, renumbered = _place_in_cell(ctx, phase_id, lane_id, index, exclude=card.id, slots=slots)
     ctx.conn.execute(_MOVE_CARD, {"card_id": card.id, "phase": phase_id, "lane": lane_id, "pos": position,
                                   "now": utcnow()})
     _changed_behind_orm(ctx, [card.id])
