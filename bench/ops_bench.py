@@ -1,6 +1,7 @@
 """CPU cost of one board operation on the server, without sockets.
 
     .venv/bin/python bench/ops_bench.py                  # SQLite in a temporary folder, 3000 operations
+    .venv/bin/python bench/ops_bench.py --gevent         # the same inside gevent, as in the gunicorn worker
     DATABASE_URL=postgresql+psycopg://127.0.0.1/test .venv/bin/python bench/ops_bench.py
 
 Each operation takes the websocket's path through the database exactly
@@ -13,6 +14,13 @@ object: milliseconds per operation overall and per type.
 """
 from __future__ import annotations
 
+import sys
+
+if "--gevent" in sys.argv:  # as in a gunicorn gevent worker: patched before psycopg picks its wait function
+    from gevent import monkey
+
+    monkey.patch_all()
+
 import argparse
 import cProfile
 import json
@@ -21,7 +29,6 @@ import pstats
 import random
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 import uuid
@@ -39,6 +46,9 @@ def main(argv=None) -> int:
     p.add_argument("--ops", type=int, default=3000)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--profile", action="store_true", help="print the 25 most expensive functions")
+    p.add_argument("--gevent", action="store_true",
+                   help="monkey-patch with gevent first, as the production worker does (PostgreSQL then waits "
+                        "through gevent's hub)")
     p.add_argument("--actor", choices=("participant", "facilitator", "facilitator-login"), default="participant",
                    help="who sends the operations; facilitator-login: over a socket opened with a login, "
                         "so each operation also checks that the login has not ended (logout)")
@@ -75,7 +85,7 @@ def main(argv=None) -> int:
             rng = random.Random(args.seed)
             per_type: dict[str, list[float]] = {}
             errors = 0
-            profiler = cProfile.Profile() if args.profile else None
+            profiler = (cProfile.Profile(time.process_time) if os.environ.get("CPU_PROFILE") else cProfile.Profile()) if args.profile else None
             cpu0, wall0 = time.process_time(), time.perf_counter()
             for _ in range(args.ops):
                 op = next_op(state, rng)

@@ -115,7 +115,57 @@ def make_engine(url: str, **kw) -> Engine:
         return engine
     engine = create_engine(url, pool_size=10, max_overflow=20, **kw)
     event.listen(engine, "checkout", _drop_if_closed_by_server)
+    _wait_on_gevent_hub()
     return engine
+
+
+def _wait_on_gevent_hub() -> None:
+    """Under gevent, psycopg waits for the server on the hub with one io watcher per wait.
+
+    psycopg 3 notices gevent's monkey-patching and then waits through the patched
+    ``select.poll``, which builds a poll object, a watcher per file descriptor and
+    a ``Timeout`` for every wait: about a third of a millisecond of CPU per board
+    operation (six waits). This wait does the same job, cooperatively, for about
+    two thirds less. Waits with a deadline (rare: cancelling a query) keep
+    psycopg's own function.
+    """
+    try:
+        from gevent import monkey
+    except ImportError:
+        return
+    if not monkey.is_module_patched("select"):
+        return
+    from gevent.hub import Waiter, get_hub
+    from psycopg import waiting
+    from psycopg.waiting import Ready, Wait
+
+    if getattr(waiting.wait, "workshop_gevent", False):
+        return
+    fallback = waiting.wait
+    events_for = {Wait.R: 1, Wait.W: 2, Wait.RW: 3}  # libev's EV_READ, EV_WRITE
+    ready_for = {1: Ready.R, 2: Ready.W, 3: Ready.RW}
+
+    def wait(gen, fileno, interval=0.0, timeout=None):
+        if timeout is not None:
+            return fallback(gen, fileno, interval, timeout)
+        hub = get_hub()
+        try:
+            state = next(gen)
+            while True:
+                watcher = hub.loop.io(fileno, events_for[state])
+                waiter = Waiter(hub)
+                watcher.start(waiter.switch, pass_events=True)
+                try:
+                    events = waiter.get()
+                finally:
+                    watcher.stop()
+                    watcher.close()
+                state = gen.send(ready_for[events & 3])
+        except StopIteration as done:
+            return done.value
+
+    wait.workshop_gevent = True
+    waiting.wait = wait
 
 
 def _socket_has_data():

@@ -66,6 +66,7 @@ class Context:
     _ws: WorkshopSession | None = None
     _conn: Connection | None = None
     _channels: set[str] | None = None
+    card_asked: int | None = None  # the card id whose row came with the session lock (``row.card_*``)
 
     @property
     def session_id(self) -> int:
@@ -170,11 +171,15 @@ def apply_operation(db: Session, ws: WorkshopSession | int, actor: Actor, op, *,
     # session (sequence numbers without gaps); SQLite's BEGIN IMMEDIATE already
     # does. The same statement tells whether a participant is still a member.
     # (the login check rides on the same statement, only for a facilitator's connection)
+    # It also says whether ``op_id`` was applied before (a client resending after a reconnect),
+    # and for an operation on one card (CARD_BY_ID) it brings that card's row.
     checks_login = login_version is not None and actor.kind == "facilitator"
-    # It also says whether ``op_id`` was applied before (a client resending after a reconnect).
-    row = conn.execute(_LOCK_SESSION_AS_LOGIN if checks_login else _LOCK_SESSION,
+    card_id = op.get("id") if op_type in CARD_BY_ID else None
+    if type(card_id) is not int or not 1 <= card_id <= v.MAX_INT:
+        card_id = None  # the handler reports what is wrong with it
+    row = conn.execute(_lock_statement(checks_login, card_id is not None),
                        {"sid": session_id, "pid": actor.id if actor.kind == "participant" else None,
-                        "op_id": op_id}).first()
+                        "op_id": op_id, "card_id": card_id}).first()
     if row is None:
         raise NotFound(N_("This session does not exist."))
     if actor.kind == "participant" and not row.member:
@@ -195,7 +200,7 @@ def apply_operation(db: Session, ws: WorkshopSession | int, actor: Actor, op, *,
         if row.locked and not handler.while_locked:
             raise Forbidden(N_("The facilitator has locked the board."), code="locked")
 
-    ctx = Context(db, row, actor, _conn=conn)
+    ctx = Context(db, row, actor, _conn=conn, card_asked=card_id)
     payload = handler.fn(ctx, op)
 
     # The next sequence number and the event log entry, as Core statements:
@@ -237,13 +242,28 @@ _SEEN_SEQ = (select(_EVENTS.c.seq).where(_EVENTS.c.session_id == _WS.c.id, _EVEN
              .scalar_subquery().label("seen_seq"))
 _LOCK_COLUMNS = (_WS.c.id, _WS.c.seq, _WS.c.status, _WS.c.locked, _WS.c.anonymous, _WS.c.edit_policy,
                  _WS.c.facilitator_id, _WS.c.formula_id, _MEMBER, _SEEN_SEQ)
-_LOCK_SESSION = select(*_LOCK_COLUMNS).where(_WS.c.id == bindparam("sid")).with_for_update(of=_WS)
-# the same, plus the current login version of the session's facilitator (a primary-key lookup)
-_LOCK_SESSION_AS_LOGIN = select(
-    *_LOCK_COLUMNS,
-    select(_FACILITATORS.c.session_version).where(_FACILITATORS.c.id == _WS.c.facilitator_id)
-    .scalar_subquery().label("login_version"),
-).where(_WS.c.id == bindparam("sid")).with_for_update(of=_WS)
+# the current login version of the session's facilitator (a primary-key lookup)
+_LOGIN_VERSION = (select(_FACILITATORS.c.session_version).where(_FACILITATORS.c.id == _WS.c.facilitator_id)
+                  .scalar_subquery().label("login_version"))
+# the card an operation names by id, if it is on this board (NULLs when not)
+_CARD_COLUMNS = (_CARDS.c.id.label("card_id"), _CARDS.c.phase_id.label("card_phase_id"),
+                 _CARDS.c.lane_id.label("card_lane_id"),
+                 _CARDS.c.author_participant_id.label("card_author_participant_id"))
+# Operations on one existing card, named by ``id``: its row comes with the session lock.
+CARD_BY_ID = frozenset({"card.update", "card.move", "card.delete"})
+_LOCK_STATEMENTS: dict[tuple[bool, bool], object] = {}
+
+
+def _lock_statement(login: bool, card: bool):
+    """The session lock, with the login check and a card's row when asked: built once per combination."""
+    stmt = _LOCK_STATEMENTS.get((login, card))
+    if stmt is None:
+        columns = _LOCK_COLUMNS + ((_LOGIN_VERSION,) if login else ()) + (_CARD_COLUMNS if card else ())
+        source = _WS.outerjoin(_CARDS, and_(_CARDS.c.id == bindparam("card_id"), _CARDS.c.session_id == _WS.c.id))
+        stmt = (select(*columns).select_from(source if card else _WS).where(_WS.c.id == bindparam("sid"))
+                .with_for_update(of=_WS))
+        _LOCK_STATEMENTS[(login, card)] = stmt
+    return stmt
 _SEEN_OP = select(_EVENTS.c.seq, _EVENTS.c.type, _EVENTS.c.payload, _EVENTS.c.actor).where(
     _EVENTS.c.session_id == bindparam("sid"), _EVENTS.c.op_id == bindparam("op_id"))
 _BUMP_SEQ = update(_WS).where(_WS.c.id == bindparam("sid")).values(seq=bindparam("new_seq"),
@@ -302,6 +322,12 @@ def _card(ctx: Context, op: dict) -> Row:
         card_id = created.payload["card"]["id"]
     else:
         card_id = v.integer(op, "id", minimum=1)
+        if card_id == ctx.card_asked:  # read with the session lock
+            if ctx.row.card_id is None:
+                raise NotFound(MISSING["card"], code="unknown_card")
+            return SimpleNamespace(id=ctx.row.card_id, phase_id=ctx.row.card_phase_id,
+                                   lane_id=ctx.row.card_lane_id,
+                                   author_participant_id=ctx.row.card_author_participant_id)
     row = ctx.conn.execute(_CARD_ROW, {"id": card_id, "sid": ctx.session_id}).first()
     if row is None:
         raise NotFound(MISSING["card"], code="unknown_card")

@@ -39,7 +39,8 @@ def _err(message: str, code: str, key: str, **params) -> ValidationError:
 def clean_text(value: str) -> str:
     """Normalise to NFC, drop control characters (keep newlines and tabs), trim."""
     value = unicodedata.normalize("NFC", value)
-    value = "".join(ch for ch in value if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+    if not value.isprintable():  # printable text has no control or format characters: most text, no loop
+        value = "".join(ch for ch in value if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
     return value.strip()
 
 

@@ -156,6 +156,7 @@ class RedisHub(LocalHub):
         self._listener_lock = threading.Lock()
         self._ready = threading.Event()
         self._stopped = False
+        self._pubsub = None
 
     def subscribe(self, session_id: int, sink) -> Subscription:
         self._ensure_listener()
@@ -181,17 +182,21 @@ class RedisHub(LocalHub):
             pubsub = None
             try:
                 pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+                self._pubsub = pubsub
                 pubsub.psubscribe(f"{self.prefix}*")
                 # wait for the subscription to be confirmed before declaring readiness
                 pubsub.get_message(timeout=1.0, ignore_subscribe_messages=False)
                 self._ready.set()
                 backoff = 0.1
                 while not self._stopped:
-                    msg = pubsub.get_message(timeout=1.0)
-                    if msg is None or msg.get("type") != "pmessage":
-                        continue
-                    self._on_message(msg["channel"], msg["data"])
+                    # A blocking read, not get_message(timeout=…): that polls the socket under a
+                    # new timer for every message. close() ends the read by closing the connection.
+                    response = pubsub.parse_response(block=True)
+                    if response and response[0] in (b"pmessage", "pmessage"):
+                        self._on_message(response[2], response[3])
             except Exception:  # connection lost: log, back off, resubscribe
+                if self._stopped:
+                    return
                 # Messages published meanwhile are lost for this process; each
                 # connection's sender notices the gap at the next event and
                 # fills it from the event log.
@@ -220,6 +225,12 @@ class RedisHub(LocalHub):
 
     def close(self) -> None:
         self._stopped = True
+        pubsub = self._pubsub
+        if pubsub is not None:
+            try:
+                pubsub.close()  # wakes the listener's blocking read
+            except Exception:  # noqa: BLE001 - closing a broken connection
+                pass
 
 
 def make_hub(redis_url: str | None, namespace: str = "workshop") -> LocalHub:
