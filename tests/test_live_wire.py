@@ -133,6 +133,29 @@ def test_a_compact_snapshot_holds_the_same_board_and_follows_every_change(app, l
         assert "Gewijzigd" in [c["title"] for c in got["cards"]]
 
 
+def test_a_laptop_that_stops_answering_pings_is_closed_and_the_others_stay(app, live, facilitator, make_session):
+    """Every ping interval each socket is pinged; one that has not answered by the next ping is closed (4409)."""
+    import time
+
+    from websockets.exceptions import ConnectionClosed
+    from websockets.frames import Opcode
+
+    app.config["WS_PING_INTERVAL"] = 0.3
+    url, _fac, (piet, anna) = _room(app, live, facilitator, make_session, ("Piet", "Anna"))
+    with WsClient(url, piet) as p, WsClient(url, anna) as a:
+        protocol = p.ws.protocol  # Piet's laptop goes on receiving but no longer answers pings
+        send_frame = protocol.send_frame
+        protocol.send_frame = lambda frame: None if frame.opcode is Opcode.PONG else send_frame(frame)
+        started = time.monotonic()
+        with pytest.raises(ConnectionClosed) as exc:
+            p.wait_for(lambda f: False, timeout=10)
+        assert exc.value.rcvd.code == 4409
+        assert time.monotonic() - started < 3  # within a few intervals
+        time.sleep(1.0)  # more intervals: Anna answers her pings and stays
+        a.send({"type": "ping"})
+        a.wait_for(lambda f: f["type"] == "pong")
+
+
 def test_a_participant_removed_behind_the_sockets_back_is_cut_off_at_the_next_idle_check(
         app, live, facilitator, make_session):
     """Removed without an event (e.g. directly in the database): the ping-time check still finds out."""

@@ -4,7 +4,7 @@ The protocol is described in ``docs/protocol.md``. This module is a thin face
 like the HTTP views: board changes go through ``workshop.board`` (validate,
 apply, flush), the transaction is committed here and only then published.
 
-Per connection there are two threads (greenlets under gevent):
+Per connection there are two threads (greenlets under gevent), and one pinger for all:
 
 - the *reader* (the request handler itself) parses frames and applies
   operations in short transactions; it waits for frames without a timeout
@@ -35,10 +35,11 @@ Decisions (measurements in docs/deployment.md):
   offers, and on our small JSON frames compression costs about 2.6× the CPU
   and 3× the memory for little gain. We strip ``Sec-WebSocket-Extensions``
   from the upgrade request (``WS_PERMESSAGE_DEFLATE = True`` turns it back on).
-- Pings are sent by the sender when the connection has been idle for
-  ``WS_PING_INTERVAL`` seconds, not by simple-websocket's ``ping_interval``:
-  that one writes from the reader thread, which would make two writers on one
-  socket. A connection that has not answered the previous ping is closed.
+- Pings go out every ``WS_PING_INTERVAL`` seconds from one pinger thread per
+  process (``pinger.py``), through ``put`` like any frame, not from
+  simple-websocket's ``ping_interval``: that one writes from the reader thread,
+  which would make two writers on one socket, and keeps a timer per socket. A
+  connection that has not answered the previous ping is closed (4409).
 - Frames larger than ``WS_MAX_MESSAGE_SIZE`` get an error frame (``too_large``);
   frames over ``WS_HARD_MESSAGE_SIZE`` are cut off by simple-websocket's
   ``max_message_size`` and close the connection (1009). Operations pass a
@@ -62,7 +63,7 @@ from flask_login import current_user
 from flask_sock import Sock
 from sqlalchemy import select
 from simple_websocket import ConnectionClosed
-from wsproto.events import Ping, TextMessage
+from wsproto.events import TextMessage
 from wsproto.utilities import LocalProtocolError
 
 from ..board import Actor, BoardError, OpResult, apply_operation
@@ -71,6 +72,7 @@ from ..models import Facilitator, Participant
 from ..identity import require_session
 from ..board.redact import people_without_names
 from . import catchup, collector
+from .pinger import pinger_for
 from .hub import Frame, encode
 from .ratelimit import TokenBucket, rate_limited_frame
 
@@ -96,6 +98,9 @@ FEATURE_PRESENCE_DELTA = "presence-delta"
 FEATURE_COMPACT_SNAPSHOT = "compact-snapshot"
 PRESENCE_PREFIX = '{"type":"presence"'  # how hub.encode begins any presence frame
 PRESENCE_DELTA_PREFIX = '{"type":"presence","changes"'  # … and a presence change
+
+PING = ("ping", None, None)  # an outbox item: a ping frame
+PING_FRAME = bytes((0x89, 0))  # a server's ping without payload (unmasked, RFC 6455 §5.5.2): the same for all
 
 try:  # a gevent socket takes a timeout per call; 0 means "never wait"
     from gevent.socket import socket as _GeventSocket
@@ -364,6 +369,7 @@ class LiveConnection:
         self.held_acks: list[tuple[int, str]] = []
         self.hold_until: float | None = None
         self.synced = False  # events queued before the first sync are covered by it
+        self.awaiting_pong = False
         self.editing = None
         self.closed = threading.Event()
         # translated now, in the upgrade request: the sender thread has no request (and no locale)
@@ -390,6 +396,7 @@ class LiveConnection:
             sender = threading.Thread(target=self._sender, name=f"ws-sender-{self.conn_id[:6]}", daemon=True)
             sender.start()
             self._set_presence(None, broadcast=True)
+            pinger_for(self.app).add(self)
             while not self.closed.is_set():
                 data = self.ws.receive()  # no timeout: _ReaderThread wakes us when the socket ends
                 if data is None:
@@ -613,6 +620,8 @@ class LiveConnection:
             data = item.wire
         elif item[0] == "send" or (item[0] == "ack" and item[1] <= self.last_sent):
             data = self.ws.ws.send(TextMessage(data=item[2]))
+        elif item[0] == "ping":
+            data = PING_FRAME
         else:
             return False
         try:
@@ -687,12 +696,11 @@ class LiveConnection:
     BATCH = 100
 
     def _send_loop(self) -> None:
-        awaiting_pong = False
         while not self.closed.is_set():
-            timeout = self.ping_interval
+            timeout = None  # the pinger (pinger.py), not a timer here, handles idle connections
             if self.hold_until is not None:
                 timeout = max(0.0, self.hold_until - time.monotonic())
-            woken = self.wake.wait(timeout)  # one timer per wait, not per delivery: most never wait here
+            self.wake.wait(timeout)
             with self.lock:
                 self.wake.clear()
                 if self.overflowed:
@@ -712,14 +720,6 @@ class LiveConnection:
                     self._close(CLOSE_TOO_SLOW, "too slow: reconnect and catch up")
                 return
             try:
-                if not woken and self.hold_until is None:  # idle: ping, refresh presence, re-check membership
-                    if awaiting_pong and not self.ws.pong_received:
-                        self._close(CLOSE_PING_TIMEOUT, "ping timeout")
-                        return
-                    self.ws.pong_received = False
-                    awaiting_pong = True
-                    self.pending.append(self.ws.ws.send(Ping()))
-                    self._idle_checks()
                 for item in items:
                     if not self._handle(item):
                         return
@@ -742,6 +742,8 @@ class LiveConnection:
             self._write(extra)
         elif kind == "raw":  # the rest of a frame the fast path began
             self.pending.append(extra)
+        elif kind == "ping":
+            self.pending.append(PING_FRAME)
         elif kind == "ack":
             if value > self.last_sent:  # its event is held back or on its way
                 self.held_acks.append((value, extra))
@@ -903,15 +905,24 @@ class LiveConnection:
         self.last_sent = message["seq"]
         self._set_names_hidden(anonymous)
 
-    def _idle_checks(self) -> None:
+    def idle_tick(self) -> None:
+        """Every ping interval, from the pinger (pinger.py): ping, refresh presence, re-check the right to stay.
+
+        A connection that did not answer the previous ping is closed (4409). What
+        is written goes through ``put``: the fast path, or the sender.
+        """
+        if not self.synced:
+            return
+        if self.awaiting_pong and not self.ws.pong_received:
+            self._queue_close(CLOSE_PING_TIMEOUT, "ping timeout")
+            return
+        self.ws.pong_received = False
+        self.awaiting_pong = True
+        self.put(PING)
         self._set_presence(self.editing, broadcast=False)
         if self.login_version is not None and not self._still_logged_in():
-            self._write(self._error("logged_out", self.logged_out_message))
-            self._flush_and_close(CLOSE_NOT_ALLOWED, "logged out")
-            raise _Stop
-        if self.actor.kind != "participant":
-            return
-        if not self._still_member():
-            self._write(self._error("removed", self.removed_message))
-            self._flush_and_close(CLOSE_NOT_ALLOWED, "removed")
-            raise _Stop
+            self._queue(self._error("logged_out", self.logged_out_message))
+            self._queue_close(CLOSE_NOT_ALLOWED, "logged out")
+        elif self.actor.kind == "participant" and not self._still_member():
+            self._queue(self._error("removed", self.removed_message))
+            self._queue_close(CLOSE_NOT_ALLOWED, "removed")

@@ -1,0 +1,75 @@
+"""One pinger per process for all its websockets: the idle checks of a thousand sockets in one thread.
+
+Every ``WS_PING_INTERVAL`` seconds each connection is pinged, its presence
+refreshed and its right to stay checked (still a participant, facilitator login
+not ended): ``LiveConnection.idle_tick``. Doing that from each connection's own
+sender meant a timer per sender wait and a thread switch per socket per
+interval; here one thread sleeps until the next connection is due, and what it
+writes (the ping, an error and close) goes through the connection's ``put``,
+so the sender stays the only thread that blocks on the socket.
+
+Connections are held by weak reference: one that has ended leaves when it
+comes up next, without being unregistered.
+"""
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import threading
+import time
+import weakref
+
+log = logging.getLogger(__name__)
+
+
+class Pinger:
+    def __init__(self, app):
+        self.app = app
+        self._due: list = []  # heap of (monotonic due time, tie breaker, weakref to the connection)
+        self._order = itertools.count()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def add(self, conn) -> None:
+        """Start the idle ticks of ``conn`` (first one after its ping interval)."""
+        due = time.monotonic() + conn.ping_interval
+        with self._lock:
+            first = not self._due or due < self._due[0][0]
+            heapq.heappush(self._due, (due, next(self._order), weakref.ref(conn)))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="ws-pinger", daemon=True)
+                self._thread.start()
+        if first:
+            self._wake.set()
+
+    def _run(self) -> None:
+        with self.app.app_context():
+            while True:
+                with self._lock:
+                    timeout = max(0.0, self._due[0][0] - time.monotonic()) if self._due else None
+                self._wake.wait(timeout)
+                self._wake.clear()
+                now = time.monotonic()
+                ready = []
+                with self._lock:
+                    while self._due and self._due[0][0] <= now:
+                        ready.append(heapq.heappop(self._due)[2])
+                for ref in ready:
+                    conn = ref()
+                    if conn is None or conn.closed.is_set():
+                        continue
+                    try:
+                        conn.idle_tick()
+                    except Exception:  # noqa: BLE001 - one connection's trouble never stops the others' pings
+                        log.exception("idle check failed in session %s", conn.session_id)
+                    with self._lock:
+                        heapq.heappush(self._due, (now + conn.ping_interval, next(self._order), ref))
+
+
+def pinger_for(app) -> Pinger:
+    pinger = app.extensions.get("live_pinger")
+    if pinger is None:
+        pinger = app.extensions.setdefault("live_pinger", Pinger(app))
+    return pinger
