@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, select, update
 
 from ..db import utcnow
 from ..models import (AgendaRound, Card, Lane, LibraryEntry, Participant, Phase, PlateItem, Vote, VoteRound,
@@ -73,7 +73,7 @@ def session_settings(ctx: Context, op: dict) -> dict:
 # agenda and timer
 
 
-def _rounds(db, session_id: int) -> list[AgendaRound]:
+def agenda_rounds(db, session_id: int) -> list[AgendaRound]:
     return list(db.scalars(select(AgendaRound).where(AgendaRound.session_id == session_id)
                            .order_by(AgendaRound.position, AgendaRound.id)))
 
@@ -124,7 +124,7 @@ def timer_dict(rounds: list[AgendaRound], now: datetime) -> dict:
 def agenda_state(db, session_id: int, now: datetime | None = None,
                  rounds: list[AgendaRound] | None = None) -> dict:
     now = now or utcnow()
-    rounds = _rounds(db, session_id) if rounds is None else rounds
+    rounds = agenda_rounds(db, session_id) if rounds is None else rounds
     return {"agenda": [round_dict(r) for r in rounds], "timer": timer_dict(rounds, now)}
 
 
@@ -192,7 +192,7 @@ def agenda_set(ctx: Context, op: dict) -> dict:
     if not isinstance(items, list) or len(items) > v.MAX_AGENDA or not all(isinstance(i, dict) for i in items):
         raise ValidationError(N_("The agenda must be a list of at most %(max)d rounds."), code="wrong_type",
                               field="rounds", max=v.MAX_AGENDA)
-    existing = {r.id: r for r in _rounds(ctx.db, ctx.session_id)}
+    existing = {r.id: r for r in agenda_rounds(ctx.db, ctx.session_id)}
     keep = set()
     for n, item in enumerate(items, 1):
         rid = v.integer(item, "id", required=False, minimum=1)
@@ -215,7 +215,7 @@ def agenda_set(ctx: Context, op: dict) -> dict:
 
 
 def _rounds_or_fail(ctx: Context) -> list[AgendaRound]:
-    rounds = _rounds(ctx.db, ctx.session_id)
+    rounds = agenda_rounds(ctx.db, ctx.session_id)
     if not rounds:
         raise Conflict(N_("The agenda is empty: add a round first."), code="no_round")
     return rounds
@@ -309,9 +309,10 @@ def _active_vote(db, session_id: int) -> VoteRound | None:
 
 
 def latest_vote(db, session_id: int) -> VoteRound | None:
-    return _active_vote(db, session_id) or db.scalars(
-        select(VoteRound).where(VoteRound.session_id == session_id).order_by(VoteRound.id.desc()).limit(1)
-    ).one_or_none()
+    """The newest open or revealed vote, else the newest vote (one query: every snapshot asks)."""
+    active_first = case((VoteRound.status.in_(("open", "revealed")), 0), else_=1)
+    return db.scalars(select(VoteRound).where(VoteRound.session_id == session_id)
+                      .order_by(active_first, VoteRound.id.desc()).limit(1)).one_or_none()
 
 
 def vote_counts(db, vote_round_id: int) -> dict[int, int]:

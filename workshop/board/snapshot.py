@@ -1,12 +1,12 @@
 """The whole board of a session as one dict: what a client needs to draw it."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ..models import Card, Lane, Participant, Phase, PlateItem, WorkshopSession
 from .actor import Actor
-from .facilitation import agenda_state, latest_vote, settings_dict, vote_dict
+from .facilitation import agenda_rounds, agenda_state, latest_vote, settings_dict, vote_dict
 from .serialize import iso, card_dict, lane_dict, phase_dict, plate_item_dict
 
 
@@ -43,30 +43,47 @@ def _card_for(card: Card, show_names: bool, viewer: Actor | None) -> dict:
     return out
 
 
-def board_snapshot(db: Session, ws: WorkshopSession, viewer: Actor | None = None,
-                   cards: list[dict] | None = None) -> dict:
-    """``cards``: this viewer's card dicts at exactly ``ws.seq``, when the caller already has them
-    (cards change only through operations, and every operation moves ``seq``)."""
-    phases = db.scalars(select(Phase).where(Phase.session_id == ws.id).order_by(Phase.position, Phase.id)).all()
-    lanes = db.scalars(select(Lane).where(Lane.session_id == ws.id).order_by(Lane.position, Lane.id)).all()
-    card_rows = None if cards is not None else db.scalars(
-        select(Card).where(Card.session_id == ws.id).order_by(Card.position, Card.id)).all()
-    plate = db.scalars(select(PlateItem).where(PlateItem.session_id == ws.id)
-                       .order_by(PlateItem.position, PlateItem.id)).all()
-    participants = db.scalars(select(Participant).where(
-        Participant.session_id == ws.id, Participant.removed_at.is_(None)).order_by(Participant.id)).all()
+def snapshot_cards(db: Session, ws: WorkshopSession, viewer: Actor | None = None) -> list[dict]:
+    """The board's cards in order, as ``viewer`` may see them."""
     show_names = not ws.anonymous or (viewer is not None and viewer.is_facilitator)
-    agenda = agenda_state(db, ws.id)
+    rows = db.scalars(select(Card).where(Card.session_id == ws.id).order_by(Card.position, Card.id))
+    return [_card_for(c, show_names, viewer) for c in rows]
+
+
+def board_parts(db: Session, session_id: int) -> dict:
+    """The parts of a board that change only through operations (so only with ``seq``), the
+    same for every viewer: phases, lanes and plate as dicts, the agenda's rounds as rows."""
+    phases = db.scalars(select(Phase).where(Phase.session_id == session_id).order_by(Phase.position, Phase.id))
+    lanes = db.scalars(select(Lane).where(Lane.session_id == session_id).order_by(Lane.position, Lane.id))
+    plate = db.scalars(select(PlateItem).where(PlateItem.session_id == session_id)
+                       .order_by(PlateItem.position, PlateItem.id))
+    return {"phases": [phase_dict(p) for p in phases], "lanes": [lane_dict(lane) for lane in lanes],
+            "plate": [plate_item_dict(i) for i in plate], "rounds": agenda_rounds(db, session_id)}
+
+
+_PARTICIPANTS = (select(Participant.id, Participant.display_name)
+                 .where(Participant.session_id == bindparam("sid"), Participant.removed_at.is_(None))
+                 .order_by(Participant.id))
+
+
+def board_snapshot(db: Session, ws: WorkshopSession, viewer: Actor | None = None,
+                   cards: list[dict] | None = None, parts: dict | None = None) -> dict:
+    """``cards`` (this viewer's card dicts) and ``parts`` (``board_parts``) at exactly ``ws.seq``,
+    when the caller already has them: cards change only through operations, and every
+    operation moves ``seq``. Participants (they join without an operation), the timer and
+    the vote are read each time."""
+    parts = parts if parts is not None else board_parts(db, ws.id)
+    participants = db.execute(_PARTICIPANTS, {"sid": ws.id}).all()
+    show_names = not ws.anonymous or (viewer is not None and viewer.is_facilitator)
+    agenda = agenda_state(db, ws.id, rounds=parts["rounds"])
     return {
         "seq": ws.seq,
         "session": session_meta(ws, viewer),
-        "phases": [phase_dict(p) for p in phases],
-        "lanes": [lane_dict(lane) for lane in lanes],
-        "cards": cards if cards is not None else [_card_for(c, show_names, viewer) for c in card_rows],
-        "plate": [plate_item_dict(i) for i in plate],
-        "participants": [
-            {"id": p.id, "name": p.display_name if show_names else None} for p in participants
-        ],
+        "phases": parts["phases"],
+        "lanes": parts["lanes"],
+        "cards": cards if cards is not None else snapshot_cards(db, ws, viewer),
+        "plate": parts["plate"],
+        "participants": [{"id": pid, "name": name if show_names else None} for pid, name in participants],
         "agenda": agenda["agenda"],
         "timer": agenda["timer"],
         "vote": vote_dict(db, latest_vote(db, ws.id), viewer),

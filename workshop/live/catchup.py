@@ -8,9 +8,10 @@ import time
 import weakref
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ..board import Actor, OpResult, board_snapshot
+from ..board.snapshot import board_parts, snapshot_cards
 from ..board.redact import own_card_add
 from ..models import BoardEvent, WorkshopSession
 from .hub import encode
@@ -42,31 +43,40 @@ def events_between(db: Session, session_id: int, after: int, upto: int,
     return out
 
 
-# The cards of recent snapshots, per (session, seq, who may see which names): a room of thirty
-# reconnecting at once after a wifi drop asks for the same board thirty times. Cards change
-# only through operations, which move seq, so an entry never goes stale; old ones are dropped.
-CARDS_CACHE_SIZE = 32
-CARDS_CACHE_SECONDS = 30
-_cards_caches: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # per database engine
+# What recent snapshots read, per (session, seq): a room of thirty reconnecting at once after
+# a wifi drop, or fifty people joining, ask for the same board again and again. The board's
+# phases, lanes, plate and agenda (``board_parts``) and its cards change only through
+# operations, which move seq, so an entry does not go stale; old ones are dropped. Cards are
+# kept per "who may see which names": in an anonymous session that depends on who looks.
+CACHE_SIZE = 64
+CACHE_SECONDS = 30
+_caches: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # per database engine
+
+
+def _cached(db: Session, key: tuple, read):
+    cache = _caches.setdefault(db.get_bind(), {})
+    now = time.monotonic()
+    hit = cache.get(key)
+    if hit is not None and now - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    value = read()
+    cache[key] = (now, value)
+    while len(cache) > CACHE_SIZE:
+        cache.pop(next(iter(cache)), None)
+    return value
 
 
 def snapshot_message(db: Session, session_id: int, viewer: Actor) -> dict | None:
     """The whole board as one frame; the caller reads it in one consistent transaction."""
     ws = db.scalars(select(WorkshopSession).where(WorkshopSession.id == session_id)
+                    .options(joinedload(WorkshopSession.formula))  # in the same query: session_meta shows it
                     .execution_options(populate_existing=True)).one_or_none()
     if ws is None:
         return None
-    # in an anonymous session what a card shows may depend on who looks: one entry per viewer
-    key = (session_id, ws.seq, (viewer.kind, viewer.id) if ws.anonymous else None)
-    _cards_cache = _cards_caches.setdefault(db.get_bind(), {})
-    now = time.monotonic()
-    hit = _cards_cache.get(key)
-    cards = hit[1] if hit is not None and now - hit[0] < CARDS_CACHE_SECONDS else None
-    snapshot = board_snapshot(db, ws, viewer, cards=cards)
-    if cards is None:
-        _cards_cache[key] = (now, snapshot["cards"])
-        while len(_cards_cache) > CARDS_CACHE_SIZE:
-            _cards_cache.pop(next(iter(_cards_cache)), None)
+    parts = _cached(db, ("parts", session_id, ws.seq), lambda: board_parts(db, session_id))
+    cards_key = ("cards", session_id, ws.seq, (viewer.kind, viewer.id) if ws.anonymous else None)
+    cards = _cached(db, cards_key, lambda: snapshot_cards(db, ws, viewer))
+    snapshot = board_snapshot(db, ws, viewer, cards=cards, parts=parts)
     return {"type": "snapshot", "seq": ws.seq, "snapshot": snapshot}
 
 
