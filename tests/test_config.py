@@ -48,10 +48,9 @@ def test_environment_overrides_and_defaults(tmp_path):
     assert server_settings({"WEB_CONCURRENCY": "2"})["WEB_CONCURRENCY"] == 2
 
 
-def test_derived_settings_follow_the_database_and_the_frame_limit(app):
+def test_derived_settings_follow_the_frame_limit(app):
     from workshop import create_app
 
-    assert app.config["WS_WRITER_LOCK"] is False  # SQLite
     assert app.config["WS_HARD_MESSAGE_SIZE"] == 256 * 1024
     big = create_app({"TESTING": True, "DATABASE_URL": app.config["DATABASE_URL"], "SECRET_KEY": "x",
                       "WS_MAX_MESSAGE_SIZE": 100_000})

@@ -100,8 +100,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("WS_OPS_BURST", 60, "operations one connection may send at once", int),
     Setting("WS_PERMESSAGE_DEFLATE", False, "`1` accepts permessage-deflate (costs CPU per client; off by default)",
             flag),
-    Setting("WS_WRITER_LOCK", None, "one writer per session inside a process: matters where a transaction can "
-            "yield while waiting for the database (PostgreSQL under gevent)", flag, "on, except on SQLite"),
+    Setting("WS_WRITER_LOCK", True, "one writer per session inside a process, which applies the operations that "
+            "queued up for it in one transaction (group commit; `0`: each operation on its own)", flag),
     # language and cookies, fixed
     Setting("BABEL_DEFAULT_LOCALE", "nl", "the interface language unless `?lang=`/the `lang` cookie says otherwise"),
     Setting("LANGUAGES", ("nl", "en"), "languages a user may choose"),
@@ -173,9 +173,6 @@ def derive(conf) -> None:
     conf["REMEMBER_COOKIE_SECURE"] = bool(conf.get("SESSION_COOKIE_SECURE"))
     if conf.get("WS_HARD_MESSAGE_SIZE") is None:
         conf["WS_HARD_MESSAGE_SIZE"] = max(4 * int(conf["WS_MAX_MESSAGE_SIZE"]), 256 * 1024)
-    if conf.get("WS_WRITER_LOCK") is None:
-        # On SQLite an operation never yields inside its transaction, so the lock would only add switching.
-        conf["WS_WRITER_LOCK"] = not str(conf["DATABASE_URL"]).startswith("sqlite")
 
 
 def server_settings(environ=os.environ) -> dict:

@@ -251,6 +251,9 @@ _CARD_COLUMNS = (_CARDS.c.id.label("card_id"), _CARDS.c.phase_id.label("card_pha
                  _CARDS.c.author_participant_id.label("card_author_participant_id"))
 # Operations on one existing card, named by ``id``: its row comes with the session lock.
 CARD_BY_ID = frozenset({"card.update", "card.move", "card.delete"})
+# Operations whose refusals (a BoardError) all come before their first write, so a transaction
+# that carries other operations too stays usable after one is refused (live/writer.py).
+REFUSED_BEFORE_WRITING = CARD_BY_ID | {"card.add"}
 _LOCK_STATEMENTS: dict[tuple[bool, bool], object] = {}
 
 
@@ -664,4 +667,4 @@ def lane_delete(ctx: Context, op: dict) -> dict:
     return _delete_with_cards(ctx, op, Lane, Card.lane_id, "lane")
 
 
-__all__ = ["BoardError", "OpResult", "apply_operation", "operation", "HANDLERS"]
+__all__ = ["BoardError", "OpResult", "REFUSED_BEFORE_WRITING", "apply_operation", "operation", "HANDLERS"]

@@ -73,6 +73,7 @@ from ..identity import require_session
 from ..board.redact import people_without_names
 from . import catchup, collector
 from .pinger import pinger_for
+from .writer import Job, writer_for
 from .hub import Frame, encode
 from .ratelimit import TokenBucket, rate_limited_frame
 
@@ -296,40 +297,6 @@ class _Stop(Exception):
     pass
 
 
-_locks_guard = threading.Lock()
-
-
-def _writer_lock(app, session_id: int) -> threading.Lock:
-    """One writer per session *in this process* before a database connection is taken.
-
-    The database serialises the writers of a session anyway (row lock, or SQLite's
-    single writer). Without this lock, under gevent, every waiting writer would
-    hold a pooled connection while it waits for the row lock, and a busy session
-    could exhaust the pool for all the others.
-    """
-    locks = app.extensions.setdefault("live_writer_locks", weakref.WeakValueDictionary())
-    with _locks_guard:
-        lock = locks.get(session_id)
-        if lock is None:
-            lock = _SessionLock()
-            locks[session_id] = lock
-        return lock
-
-
-class _SessionLock:
-    """A lock that can live in a WeakValueDictionary (plain locks cannot be weakly referenced)."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-
-    def __enter__(self):
-        self._lock.acquire()
-        return self
-
-    def __exit__(self, *exc):
-        self._lock.release()
-
-
 class LiveConnection:
     """One websocket of one session: a reader (this thread) and a sender thread."""
 
@@ -471,15 +438,17 @@ class LiveConnection:
         if not self.op_bucket.take():
             self._queue(rate_limited_frame(op_id, self.op_bucket.retry_after()))
             return
-        if self.app.config["WS_WRITER_LOCK"]:
-            with _writer_lock(self.app, self.session_id):
-                self._apply(op, op_id)
-        else:
-            self._apply(op, op_id)
+        self._apply(op, op_id)
 
     def _apply(self, op: dict, op_id: str | None) -> None:
+        text = None
         try:
-            result = apply_in_transaction(db.session, self.session_id, self.actor, op, self.login_version)
+            if self.app.config["WS_WRITER_LOCK"]:  # the session's writer applies and publishes (writer.py)
+                job = Job(self.actor, op, self.login_version)
+                result = writer_for(self.app, self.session_id).submit(db.session, self.hub, job)
+                text = job.text
+            else:
+                result = apply_in_transaction(db.session, self.session_id, self.actor, op, self.login_version)
         except BoardError as err:
             self._queue(self._error(err.code, err.translated(_), op_id, err.field))
             if err.code in ("removed", "logged_out"):
@@ -490,10 +459,11 @@ class LiveConnection:
             self._queue(self._error("server_error", _("Something went wrong; the change was not saved."), op_id))
             return
         if not result.duplicate:
-            text = self.hub.publish(self.session_id, result.event)
+            if text is None and not self.app.config["WS_WRITER_LOCK"]:
+                text = self.hub.publish(self.session_id, result.event)
             # our own copy first, so the ack below never overtakes its event
-            # (the hub's copy arrives later and is dropped as already sent)
-            self.put(Frame(result.seq, text))
+            # (a copy from the hub is dropped as already sent)
+            self.put(Frame(result.seq, text if text is not None else encode(result.event)))
         self.put(("ack", result.seq, encode({"type": "ack", "op_id": result.op_id, "seq": result.seq,
                                                  "duplicate": result.duplicate})))
 

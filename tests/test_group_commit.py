@@ -1,0 +1,132 @@
+"""Group commit: the operations queued for one session's writer are stored in one transaction,
+acknowledged only after it, and one bad operation never takes the others down."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import event, select
+
+from tests.conftest import facilitator_actor
+from workshop.board import BoardError
+from workshop.db import db
+from workshop.live.writer import Job, SessionWriter
+from workshop.models import BoardEvent, Card, Lane, Phase
+
+
+class RecordingHub:
+    """Stands in for the hub's fan-out only: what was published, in order."""
+
+    def __init__(self):
+        self.published = []
+
+    def publish(self, session_id, message):
+        self.published.append(message["seq"])
+        return f"event {message['seq']}"
+
+
+def _cell(session_id):
+    phase = db.session.scalars(select(Phase).where(Phase.session_id == session_id)).first()
+    lane = db.session.scalars(select(Lane).where(Lane.session_id == session_id, Lane.kind == "innovations")).one()
+    return {"phase_id": phase.id, "lane_id": lane.id}
+
+
+def _commits(engine):
+    count = [0]
+
+    @event.listens_for(engine, "commit")
+    def counted(_conn):
+        count[0] += 1
+    return count, counted
+
+
+def test_a_queue_of_operations_is_one_transaction_and_a_bad_one_is_refused_alone(app, facilitator, make_session):
+    session_id, _code = make_session(facilitator, formula="ontwerp")
+    actor = facilitator_actor(facilitator)
+    hub = RecordingHub()
+    with app.app_context():
+        cell = _cell(session_id)
+        db.session.remove()
+        good = [Job(actor, {"type": "card.add", "op_id": f"g{i}", "title": f"Kaart {i}", **cell}, None)
+                for i in range(8)]
+        writer = SessionWriter(session_id)
+        count, listener = _commits(db.engine)
+        try:
+            writer._queue.extend(good)  # eight laptops sent at once: all queued while the writer was busy
+            writer._active = True
+            writer._drain(db.session, hub)
+        finally:
+            event.remove(db.engine, "commit", listener)
+        assert count[0] == 1  # one transaction for the eight
+        seqs = [job.wait().seq for job in good]
+        assert seqs == sorted(seqs) and seqs == list(range(seqs[0], seqs[0] + 8))
+        assert hub.published == seqs  # published after the commit, in seq order
+        assert [job.text for job in good] == [f"event {s}" for s in seqs]
+
+        # a batch with an operation on a card that does not exist: the others are stored, it is refused
+        bad = Job(actor, {"type": "card.delete", "op_id": "b1", "id": 999_999}, None)
+        more = [Job(actor, {"type": "card.add", "op_id": f"m{i}", "title": f"Meer {i}", **cell}, None)
+                for i in range(3)]
+        count, listener = _commits(db.engine)
+        try:
+            writer._queue.extend([more[0], bad, more[1], more[2]])
+            writer._active = True
+            writer._drain(db.session, hub)
+        finally:
+            event.remove(db.engine, "commit", listener)
+        assert count[0] == 1  # a card operation is refused before it writes: the batch goes on without it
+        with pytest.raises(BoardError) as refused:
+            bad.wait()
+        assert refused.value.code == "unknown_card"
+        assert [job.wait().seq for job in more] == list(range(seqs[-1] + 1, seqs[-1] + 4))
+
+        # any other refusal: the batch is rolled back and applied again one by one
+        wrong = Job(actor, {"type": "phase.update", "op_id": "w1", "id": 999_999, "desired_name": "X"}, None)
+        last = [Job(actor, {"type": "card.add", "op_id": f"z{i}", "title": f"Laatste {i}", **cell}, None)
+                for i in range(2)]
+        writer._queue.extend([last[0], wrong, last[1]])
+        writer._active = True
+        writer._drain(db.session, hub)
+        with pytest.raises(BoardError) as refused:
+            wrong.wait()
+        assert refused.value.code == "unknown_phase"
+        assert [job.wait().seq for job in last] == [more[-1].result.seq + 1, more[-1].result.seq + 2]
+        titles = set(db.session.scalars(select(Card.title).where(Card.session_id == session_id)))
+        assert {f"Kaart {i}" for i in range(8)} | {f"Meer {i}" for i in range(3)} | {"Laatste 0", "Laatste 1"} <= titles
+        logged = list(db.session.scalars(select(BoardEvent.seq).where(BoardEvent.session_id == session_id)
+                                         .order_by(BoardEvent.seq)))
+        assert logged == list(range(1, len(logged) + 1))  # no gaps, no duplicates
+        db.session.remove()
+
+
+def test_laptops_sending_at_once_are_all_acknowledged_once_in_order(app, facilitator, make_session):
+    session_id, _code = make_session(facilitator, formula="ontwerp")
+    actor = facilitator_actor(facilitator)
+    hub = RecordingHub()
+    writer = SessionWriter(session_id)
+    with app.app_context():
+        cell = _cell(session_id)
+        db.session.remove()
+    results, barrier = {}, threading.Barrier(12)
+
+    def laptop(n):
+        with app.app_context():
+            barrier.wait()
+            for i in range(5):
+                op_id = f"l{n}-{i}"
+                results[op_id] = writer.submit(db.session, hub, Job(
+                    actor, {"type": "card.add", "op_id": op_id, "title": f"{n}.{i}", **cell}, None)).seq
+            db.session.remove()
+
+    threads = [threading.Thread(target=laptop, args=(n,)) for n in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(results) == 60
+    assert sorted(results.values()) == list(range(min(results.values()), min(results.values()) + 60))
+    assert hub.published == sorted(hub.published) and len(hub.published) == 60
+    with app.app_context():
+        stored = db.session.scalars(select(BoardEvent.op_id).where(BoardEvent.session_id == session_id)).all()
+        assert set(results) <= set(stored)
+        db.session.remove()

@@ -1,0 +1,158 @@
+"""One writer per session in this process, with group commit.
+
+The operations of one session are applied one after the other anyway (the
+database serialises them: the session row's lock on PostgreSQL, the single
+writer on SQLite). Here the connections of a session take turns *before* a
+database connection is taken, so waiting writers hold no pooled connection,
+and whoever holds the turn applies every operation that queued up meanwhile
+in **one transaction**: one ``BEGIN``, one commit (one fsync), one lock of the
+session row for the batch. When a room of fifty sends at once, or the server
+is busy, the batch grows and each operation gets cheaper; on a quiet board a
+batch is one operation and nothing changes.
+
+The durability promise is unchanged: an operation is acknowledged (and its
+event published) only after the commit that stored it. When an operation of
+a batch fails (a validation error, a card someone just deleted), the batch is
+rolled back and its operations are applied again one transaction each, so a
+bad operation never takes the others down with it. Results are published in
+``seq`` order by the writer, then each waiting connection gets its own.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import weakref
+from collections import deque
+
+from ..board import Actor, BoardError, OpResult, apply_operation
+from ..board.operations import REFUSED_BEFORE_WRITING
+
+log = logging.getLogger(__name__)
+
+# Most operations one transaction carries: a batch stays short, so the session row is never held long.
+MAX_BATCH = 50
+
+
+class Job:
+    """One operation waiting for the writer; ``wait`` returns its result (or raises its error)."""
+
+    __slots__ = ("actor", "op", "login_version", "result", "text", "error", "_done")
+
+    def __init__(self, actor: Actor, op: dict, login_version: int | None):
+        self.actor = actor
+        self.op = op
+        self.login_version = login_version
+        self.result: OpResult | None = None
+        self.text: str | None = None  # the published event, encoded
+        self.error: BaseException | None = None
+        self._done = threading.Event()
+
+    def finish(self, result: OpResult | None = None, error: BaseException | None = None) -> None:
+        self.result, self.error = result, error
+        self._done.set()
+
+    def wait(self) -> OpResult:
+        self._done.wait()
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
+class SessionWriter:
+    """The queue of one session's operations in this process; whoever finds it idle becomes the writer."""
+
+    def __init__(self, session_id: int):
+        self.session_id = session_id
+        self._lock = threading.Lock()
+        self._queue: deque[Job] = deque()
+        self._active = False
+
+    def submit(self, db_session, hub, job: Job) -> OpResult:
+        """Apply ``job`` (now, or in the batch of the connection that holds the turn); publish; return."""
+        with self._lock:
+            self._queue.append(job)
+            if self._active:
+                writer = False
+            else:
+                self._active = writer = True
+        if writer:
+            self._drain(db_session, hub)
+        return job.wait()
+
+    def _drain(self, db_session, hub) -> None:
+        while True:
+            with self._lock:
+                batch = [self._queue.popleft() for _ in range(min(len(self._queue), MAX_BATCH))]
+                if not batch:
+                    self._active = False
+                    return
+            try:
+                self._apply(db_session, hub, batch)
+            except BaseException as err:  # noqa: BLE001 - every waiter must wake, whatever happened
+                for job in batch:
+                    if not job._done.is_set():
+                        job.finish(error=err)
+                if not isinstance(err, Exception):
+                    with self._lock:
+                        self._active = False
+                    raise
+
+    def _apply_one(self, db_session, job: Job):
+        """One operation of a batch: its result, or its refusal when that left the transaction clean."""
+        try:
+            return apply_operation(db_session, self.session_id, job.actor, job.op, login_version=job.login_version)
+        except BoardError as err:
+            if job.op.get("type") in REFUSED_BEFORE_WRITING:
+                return err  # refused before it wrote anything: the others go on in this transaction
+            raise
+
+    def _apply(self, db_session, hub, batch: list[Job]) -> None:
+        results = None
+        if len(batch) > 1:
+            try:
+                results = [self._apply_one(db_session, job) for job in batch]
+                db_session.commit()
+            except Exception:  # noqa: BLE001 - applied again one by one below, where each error is its own
+                results = None
+            finally:
+                db_session.remove()  # also rolls back a failed batch
+        if results is None:
+            for job in batch:
+                try:
+                    job.result = apply_operation(db_session, self.session_id, job.actor, job.op,
+                                                 login_version=job.login_version)
+                    db_session.commit()
+                except Exception as err:  # noqa: BLE001 - BoardError or worse: the connection reports it
+                    job.error = err
+                finally:
+                    db_session.remove()
+        else:
+            for job, result in zip(batch, results):
+                if isinstance(result, BoardError):
+                    job.error = result
+                else:
+                    job.result = result
+        for job in batch:  # committed: publish in seq order, then wake each connection
+            if job.error is None and not job.result.duplicate:
+                try:
+                    job.text = hub.publish(self.session_id, job.result.event)
+                except Exception:  # noqa: BLE001 - stored all the same: the others fill the gap from the log
+                    log.exception("publishing an event of session %s failed", self.session_id)
+        for job in batch:
+            job.finish(job.result, job.error)
+
+
+_guard = threading.Lock()
+
+
+def writer_for(app, session_id: int) -> SessionWriter:
+    writers = app.extensions.setdefault("live_writers", weakref.WeakValueDictionary())
+    with _guard:
+        writer = writers.get(session_id)
+        if writer is None:
+            writer = SessionWriter(session_id)
+            writers[session_id] = writer
+        return writer
+
+
+__all__ = ["BoardError", "Job", "MAX_BATCH", "SessionWriter", "writer_for"]
