@@ -9,7 +9,8 @@ writes (the ping, an error and close) goes through the connection's ``put``,
 so the sender stays the only thread that blocks on the socket.
 
 Connections are held by weak reference: one that has ended leaves when it
-comes up next, without being unregistered.
+comes up next, without being unregistered. The thread ends when no
+connection is left and starts again with the next one.
 """
 from __future__ import annotations
 
@@ -48,7 +49,10 @@ class Pinger:
         with self.app.app_context():
             while True:
                 with self._lock:
-                    timeout = max(0.0, self._due[0][0] - time.monotonic()) if self._due else None
+                    if not self._due:  # no connection left: end; the next add() starts a new thread
+                        self._thread = None
+                        return
+                    timeout = max(0.0, self._due[0][0] - time.monotonic())
                 self._wake.wait(timeout)
                 self._wake.clear()
                 now = time.monotonic()
