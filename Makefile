@@ -48,6 +48,7 @@ bench: install-test
 	$(BIN)/python bench/ops_bench.py
 	$(BIN)/python bench/live_bench.py
 	$(BIN)/python bench/live_bench.py --rate 10
+	$(BIN)/python bench/snapshot_bench.py
 	$(BIN)/python bench/export_bench.py
 	node bench/store_bench.mjs
 

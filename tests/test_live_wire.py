@@ -179,3 +179,41 @@ def test_a_participant_removed_behind_the_sockets_back_is_cut_off_at_the_next_id
         assert any(f["type"] == "error" and f["code"] == "removed" for f in p.frames)
         a.send({"type": "ping"})
         a.wait_for(lambda f: f["type"] == "pong")  # Anna stays
+
+
+def test_the_compact_frame_is_the_compact_snapshot_whoever_asks_and_whatever_the_names_setting(
+        app, facilitator, make_session):
+    """The cards table encoded once per seq and spliced in: the same frame as encoding the whole message."""
+    import json
+
+    from sqlalchemy import select
+
+    from workshop.board import Actor, apply_operation
+    from workshop.db import db
+    from workshop.live.catchup import compact_snapshot, compact_snapshot_frame, snapshot_message
+    from workshop.models import Lane, Phase, WorkshopSession
+    from workshop.sessions import join_session
+
+    session_id, _code = make_session(facilitator, formula="ontwerp", with_cards=True)
+    with app.app_context():
+        ws = db.session.get(WorkshopSession, session_id)
+        piet, _ = join_session(db.session, ws, "Piet")
+        db.session.commit()
+        cell = {"phase_id": db.session.scalars(select(Phase.id).where(Phase.session_id == session_id)).first(),
+                "lane_id": db.session.scalars(select(Lane.id).where(Lane.session_id == session_id)).first()}
+        viewers = [Actor("facilitator", facilitator, "Fien"), Actor("participant", piet.id, "Piet")]
+        apply_operation(db.session, session_id, viewers[1], {"type": "card.add", "title": "Van Piet", **cell})
+        db.session.commit()
+        for anonymous in (False, True):
+            apply_operation(db.session, session_id, viewers[0], {"type": "session.settings", "anonymous": anonymous})
+            db.session.commit()
+            for viewer in viewers * 2:  # the second time from the cache
+                seq, hidden, text = compact_snapshot_frame(db.session, session_id, viewer)
+                message = snapshot_message(db.session, session_id, viewer)
+                assert (seq, hidden) == (message["seq"], anonymous)
+                frame = json.loads(text)
+                want = json.loads(json.dumps(compact_snapshot(message["snapshot"])))
+                for timer in (frame["compact"]["timer"], want["timer"]):
+                    timer.pop("now")  # the clock moved between the two reads
+                assert frame == {"type": "snapshot", "seq": message["seq"], "compact": want}
+                db.session.remove()

@@ -66,18 +66,47 @@ def _cached(db: Session, key: tuple, read):
     return value
 
 
+def _session_row(db: Session, session_id: int) -> WorkshopSession | None:
+    return db.scalars(select(WorkshopSession).where(WorkshopSession.id == session_id)
+                      .options(joinedload(WorkshopSession.formula))  # in the same query: session_meta shows it
+                      .execution_options(populate_existing=True)).one_or_none()
+
+
+def _cards_key(ws: WorkshopSession, viewer: Actor) -> tuple:
+    return (ws.id, ws.seq, (viewer.kind, viewer.id) if ws.anonymous else None)
+
+
 def snapshot_message(db: Session, session_id: int, viewer: Actor) -> dict | None:
     """The whole board as one frame; the caller reads it in one consistent transaction."""
-    ws = db.scalars(select(WorkshopSession).where(WorkshopSession.id == session_id)
-                    .options(joinedload(WorkshopSession.formula))  # in the same query: session_meta shows it
-                    .execution_options(populate_existing=True)).one_or_none()
+    ws = _session_row(db, session_id)
     if ws is None:
         return None
     parts = _cached(db, ("parts", session_id, ws.seq), lambda: board_parts(db, session_id))
-    cards_key = ("cards", session_id, ws.seq, (viewer.kind, viewer.id) if ws.anonymous else None)
-    cards = _cached(db, cards_key, lambda: snapshot_cards(db, ws, viewer))
+    cards = _cached(db, ("cards",) + _cards_key(ws, viewer), lambda: snapshot_cards(db, ws, viewer))
     snapshot = board_snapshot(db, ws, viewer, cards=cards, parts=parts)
     return {"type": "snapshot", "seq": ws.seq, "snapshot": snapshot}
+
+
+def compact_snapshot_frame(db: Session, session_id: int, viewer: Actor) -> tuple[int, bool, str] | None:
+    """``(seq, names hidden, text)`` of the snapshot frame in compact form (``compact_snapshot``).
+
+    The same frame as encoding ``{"type": "snapshot", "seq", "compact"}``, except that the cards
+    table (most of the bytes) is encoded once per (session, seq, who may see which names) and
+    spliced in as the last key: a room joining at once encodes its board once, not once per person.
+    """
+    ws = _session_row(db, session_id)
+    if ws is None:
+        return None
+    key = _cards_key(ws, viewer)
+    parts = _cached(db, ("parts", session_id, ws.seq), lambda: board_parts(db, session_id))
+    cards_json = _cached(db, ("cards_json",) + key, lambda: encode(compact_table(
+        "cards", _cached(db, ("cards",) + key, lambda: snapshot_cards(db, ws, viewer)))))
+    compact = compact_snapshot(board_snapshot(db, ws, viewer, cards=[], parts=parts))
+    del compact["cards"]
+    head = encode({"type": "snapshot", "seq": ws.seq, "compact": compact})
+    if not head.endswith("}}"):  # the compact snapshot is the frame's last key, and never empty
+        raise RuntimeError("unexpected snapshot frame")
+    return ws.seq, bool(ws.anonymous), head[:-2] + ',"cards":' + cards_json + "}}"
 
 
 # The lists of a snapshot sent as columns in a compact snapshot (docs/protocol.md).
@@ -93,17 +122,21 @@ def compact_snapshot(snapshot: dict) -> dict:
     out = dict(snapshot)
     for name in COMPACT_TABLES:
         items = snapshot.get(name)
-        if not isinstance(items, list):
-            continue
-        keys: list[str] = []
-        for item in items:
-            for key in item:
-                if key not in keys:
-                    keys.append(key)
-        if name == "cards":
-            rows = [[None if k == "updated_at" and item.get(k) == item.get("created_at") else item.get(k)
-                     for k in keys] for item in items]
-        else:
-            rows = [[item.get(k) for k in keys] for item in items]
-        out[name] = {"keys": keys, "rows": rows}
+        if isinstance(items, list):
+            out[name] = compact_table(name, items)
     return out
+
+
+def compact_table(name: str, items: list[dict]) -> dict:
+    """One list of a snapshot as ``{keys, rows}``."""
+    keys: list[str] = []
+    for item in items:
+        for key in item:
+            if key not in keys:
+                keys.append(key)
+    if name == "cards":
+        rows = [[None if k == "updated_at" and item.get(k) == item.get("created_at") else item.get(k)
+                 for k in keys] for item in items]
+    else:
+        rows = [[item.get(k) for k in keys] for item in items]
+    return {"keys": keys, "rows": rows}

@@ -857,22 +857,27 @@ class LiveConnection:
                             "presence": self._people()}))
 
     def _send_snapshot(self) -> None:
-        def read(session, session_id):
+        def read(session, session_id, build):
             if session.get_bind().dialect.name == "postgresql":
                 # one consistent view: the snapshot's seq matches its cards exactly
                 session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-            return catchup.snapshot_message(session, session_id, self.actor)
+            return build(session, session_id, self.actor)
 
-        message = self._read(read, self.session_id)
-        if message is None:
-            self._flush_and_close(CLOSE_NOT_ALLOWED, "session deleted")
-            raise _Stop
-        anonymous = bool(message["snapshot"]["session"]["settings"]["anonymous"])
         if FEATURE_COMPACT_SNAPSHOT in self.features:
-            message = {"type": "snapshot", "seq": message["seq"],
-                       "compact": catchup.compact_snapshot(message.pop("snapshot"))}
-        self._write(encode(message))
-        self.last_sent = message["seq"]
+            frame = self._read(read, self.session_id, catchup.compact_snapshot_frame)
+            if frame is None:
+                self._flush_and_close(CLOSE_NOT_ALLOWED, "session deleted")
+                raise _Stop
+            seq, anonymous, text = frame
+        else:
+            message = self._read(read, self.session_id, catchup.snapshot_message)
+            if message is None:
+                self._flush_and_close(CLOSE_NOT_ALLOWED, "session deleted")
+                raise _Stop
+            seq, anonymous, text = (message["seq"], bool(message["snapshot"]["session"]["settings"]["anonymous"]),
+                                    encode(message))
+        self._write(text)
+        self.last_sent = seq
         self._set_names_hidden(anonymous)
 
     def idle_tick(self) -> None:
