@@ -160,7 +160,7 @@ def _wait_on_gevent_hub() -> None:
                 finally:
                     watcher.stop()
                     watcher.close()
-                state = gen.send(ready_for[events & 3])
+                state = gen.send(ready_for.get(events & 3, Ready.RW))  # an error wakes both ways
         except StopIteration as done:
             return done.value
 
@@ -206,9 +206,11 @@ def _drop_if_closed_by_server(dbapi_conn, record, proxy):
     global _readable
     if _readable is None:
         _readable = _socket_has_data()
+    pgconn = getattr(dbapi_conn, "pgconn", None)
+    if pgconn is None:  # not psycopg 3: nothing to look at
+        return
     try:
-        fileno = dbapi_conn.pgconn.socket
-        dead = dbapi_conn.closed or _readable(fileno)
+        dead = dbapi_conn.closed or _readable(pgconn.socket)
     except Exception:  # noqa: BLE001 - a connection we cannot even inspect is no good either
         dead = True
     if dead:

@@ -66,7 +66,8 @@ class Context:
     _ws: WorkshopSession | None = None
     _conn: Connection | None = None
     _channels: set[str] | None = None
-    card_asked: int | None = None  # the card id whose row came with the session lock (``row.card_*``)
+    card_asked: int | None = None  # the card id whose row was read with the session lock …
+    card_row: Row | None = None  # … into ``card_row.card_*`` (NULLs when it is not on this board)
 
     @property
     def session_id(self) -> int:
@@ -177,9 +178,13 @@ def apply_operation(db: Session, ws: WorkshopSession | int, actor: Actor, op, *,
     card_id = op.get("id") if op_type in CARD_BY_ID else None
     if type(card_id) is not int or not 1 <= card_id <= v.MAX_INT:
         card_id = None  # the handler reports what is wrong with it
-    row = conn.execute(_lock_statement(checks_login, card_id is not None),
-                       {"sid": session_id, "pid": actor.id if actor.kind == "participant" else None,
-                        "op_id": op_id, "card_id": card_id}).first()
+    params = {"sid": session_id, "pid": actor.id if actor.kind == "participant" else None, "op_id": op_id,
+              "card_id": card_id}
+    # On PostgreSQL a statement reads what was committed when it *started*, and the lock may be waited
+    # for: what must be current (the op_id check, the card) is read by a second statement, after it.
+    after_lock = conn.dialect.name == "postgresql"
+    row = conn.execute(_lock_statement(checks_login, card_id is not None and not after_lock,
+                                       seen=not after_lock), params).first()
     if row is None:
         raise NotFound(N_("This session does not exist."))
     if actor.kind == "participant" and not row.member:
@@ -187,7 +192,8 @@ def apply_operation(db: Session, ws: WorkshopSession | int, actor: Actor, op, *,
     if checks_login and row.login_version != login_version:
         raise Forbidden(N_("You have been logged out. Log in again to continue."), code="logged_out")
 
-    if row.seen_seq is not None:
+    fresh = conn.execute(_AFTER_LOCK, params).first() if row is not None and after_lock else row
+    if fresh.seen_seq is not None:
         seen = conn.execute(_SEEN_OP, {"sid": session_id, "op_id": op_id}).first()
         return OpResult(seen.seq, seen.type, seen.payload, op_id, seen.actor, duplicate=True,
                         names_hidden=bool(row.anonymous))
@@ -200,7 +206,7 @@ def apply_operation(db: Session, ws: WorkshopSession | int, actor: Actor, op, *,
         if row.locked and not handler.while_locked:
             raise Forbidden(N_("The facilitator has locked the board."), code="locked")
 
-    ctx = Context(db, row, actor, _conn=conn, card_asked=card_id)
+    ctx = Context(db, row, actor, _conn=conn, card_asked=card_id, card_row=fresh)
     payload = handler.fn(ctx, op)
 
     # The next sequence number and the event log entry, as Core statements:
@@ -238,10 +244,11 @@ _MEMBER = (select(_PARTICIPANTS.c.id).where(_PARTICIPANTS.c.id == bindparam("pid
                                             _PARTICIPANTS.c.session_id == _WS.c.id,
                                             _PARTICIPANTS.c.removed_at.is_(None))
            .scalar_subquery().label("member"))
-_SEEN_SEQ = (select(_EVENTS.c.seq).where(_EVENTS.c.session_id == _WS.c.id, _EVENTS.c.op_id == bindparam("op_id"))
+_SEEN_SEQ = (select(_EVENTS.c.seq).where(_EVENTS.c.session_id == bindparam("sid"),
+                                          _EVENTS.c.op_id == bindparam("op_id"))
              .scalar_subquery().label("seen_seq"))
 _LOCK_COLUMNS = (_WS.c.id, _WS.c.seq, _WS.c.status, _WS.c.locked, _WS.c.anonymous, _WS.c.edit_policy,
-                 _WS.c.facilitator_id, _WS.c.formula_id, _MEMBER, _SEEN_SEQ)
+                 _WS.c.facilitator_id, _WS.c.formula_id, _MEMBER)
 # the current login version of the session's facilitator (a primary-key lookup)
 _LOGIN_VERSION = (select(_FACILITATORS.c.session_version).where(_FACILITATORS.c.id == _WS.c.facilitator_id)
                   .scalar_subquery().label("login_version"))
@@ -254,19 +261,28 @@ CARD_BY_ID = frozenset({"card.update", "card.move", "card.delete"})
 # Operations whose refusals (a BoardError) all come before their first write, so a transaction
 # that carries other operations too stays usable after one is refused (live/writer.py).
 REFUSED_BEFORE_WRITING = CARD_BY_ID | {"card.add"}
-_LOCK_STATEMENTS: dict[tuple[bool, bool], object] = {}
+_LOCK_STATEMENTS: dict[tuple[bool, bool, bool], object] = {}
+_CARD_OF_SESSION = and_(_CARDS.c.id == bindparam("card_id"), _CARDS.c.session_id == bindparam("sid"))
 
 
-def _lock_statement(login: bool, card: bool):
-    """The session lock, with the login check and a card's row when asked: built once per combination."""
-    stmt = _LOCK_STATEMENTS.get((login, card))
+def _lock_statement(login: bool, card: bool, seen: bool):
+    """The session lock, with the login check, the op_id check and a card's row when asked
+    (the last two only where nothing is read before the lock: SQLite): built once per combination."""
+    stmt = _LOCK_STATEMENTS.get((login, card, seen))
     if stmt is None:
-        columns = _LOCK_COLUMNS + ((_LOGIN_VERSION,) if login else ()) + (_CARD_COLUMNS if card else ())
-        source = _WS.outerjoin(_CARDS, and_(_CARDS.c.id == bindparam("card_id"), _CARDS.c.session_id == _WS.c.id))
+        columns = (_LOCK_COLUMNS + ((_LOGIN_VERSION,) if login else ()) + ((_SEEN_SEQ,) if seen else ())
+                   + (_CARD_COLUMNS if card else ()))
+        source = _WS.outerjoin(_CARDS, _CARD_OF_SESSION)
         stmt = (select(*columns).select_from(source if card else _WS).where(_WS.c.id == bindparam("sid"))
                 .with_for_update(of=_WS))
-        _LOCK_STATEMENTS[(login, card)] = stmt
+        _LOCK_STATEMENTS[(login, card, seen)] = stmt
     return stmt
+
+
+# PostgreSQL, right after the lock: the op_id check and the card's row, as of now (one round trip)
+_AFTER_LOCK = (select(_SEEN_SEQ, *_CARD_COLUMNS)
+               .select_from(select(literal_column("1").label("one")).subquery("after_lock")
+                            .outerjoin(_CARDS, _CARD_OF_SESSION)))
 _SEEN_OP = select(_EVENTS.c.seq, _EVENTS.c.type, _EVENTS.c.payload, _EVENTS.c.actor).where(
     _EVENTS.c.session_id == bindparam("sid"), _EVENTS.c.op_id == bindparam("op_id"))
 _BUMP_SEQ = update(_WS).where(_WS.c.id == bindparam("sid")).values(seq=bindparam("new_seq"),
@@ -325,12 +341,12 @@ def _card(ctx: Context, op: dict) -> Row:
         card_id = created.payload["card"]["id"]
     else:
         card_id = v.integer(op, "id", minimum=1)
-        if card_id == ctx.card_asked:  # read with the session lock
-            if ctx.row.card_id is None:
+        if card_id == ctx.card_asked:  # read under the session lock
+            found = ctx.card_row
+            if found.card_id is None:
                 raise NotFound(MISSING["card"], code="unknown_card")
-            return SimpleNamespace(id=ctx.row.card_id, phase_id=ctx.row.card_phase_id,
-                                   lane_id=ctx.row.card_lane_id,
-                                   author_participant_id=ctx.row.card_author_participant_id)
+            return SimpleNamespace(id=found.card_id, phase_id=found.card_phase_id, lane_id=found.card_lane_id,
+                                   author_participant_id=found.card_author_participant_id)
     row = ctx.conn.execute(_CARD_ROW, {"id": card_id, "sid": ctx.session_id}).first()
     if row is None:
         raise NotFound(MISSING["card"], code="unknown_card")

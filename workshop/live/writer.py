@@ -92,9 +92,12 @@ class SessionWriter:
                 for job in batch:
                     if not job._done.is_set():
                         job.finish(error=err)
-                if not isinstance(err, Exception):
+                if not isinstance(err, Exception):  # the writer itself is stopped: nobody may be left waiting
                     with self._lock:
-                        self._active = False
+                        stranded, self._active = list(self._queue), False
+                        self._queue.clear()
+                    for job in stranded:
+                        job.finish(error=err)
                     raise
 
     def _apply_one(self, db_session, job: Job):
@@ -110,10 +113,14 @@ class SessionWriter:
         results = None
         if len(batch) > 1:
             try:
-                results = [self._apply_one(db_session, job) for job in batch]
-                db_session.commit()
-            except Exception:  # noqa: BLE001 - applied again one by one below, where each error is its own
-                results = None
+                try:
+                    results = [self._apply_one(db_session, job) for job in batch]
+                except Exception:  # noqa: BLE001 - applied again one by one below, where each error is its own
+                    results = None
+                else:
+                    # A failed commit is not retried: it may have been stored all the same (connection lost
+                    # during COMMIT), so every operation of the batch reports the error, as a single one would.
+                    db_session.commit()
             finally:
                 db_session.remove()  # also rolls back a failed batch
         if results is None:
