@@ -5,7 +5,7 @@
     DATABASE_URL=postgresql+psycopg://127.0.0.1/test .venv/bin/python bench/ops_bench.py
 
 Each operation takes the websocket's path through the database exactly
-(``workshop.live.socket.apply_in_transaction``: apply, commit, end the
+(``workshop.live.writer.apply_in_transaction``: apply, commit, end the
 session), with the same mix of operations as ``live_bench.py`` from one
 participant of a seeded Ontwerp session. This is the part of
 ``server_cpu_ms_per_op`` in ``live_bench.py`` that does not depend on the
@@ -60,7 +60,7 @@ def main(argv=None) -> int:
         from workshop.board import Actor, BoardError, board_snapshot
         from workshop.config import normalise_database_url
         from workshop.db import db
-        from workshop.live.socket import apply_in_transaction
+        from workshop.live.writer import apply_in_transaction
         from workshop.models import Facilitator, Participant, WorkshopSession
 
         url = normalise_database_url(os.environ.get("DATABASE_URL") or f"sqlite:///{tmp / 'ops.sqlite3'}")

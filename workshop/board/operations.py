@@ -280,9 +280,8 @@ def _lock_statement(login: bool, card: bool, seen: bool):
 
 
 # PostgreSQL, right after the lock: the op_id check and the card's row, as of now (one round trip)
-_AFTER_LOCK = (select(_SEEN_SEQ, *_CARD_COLUMNS)
-               .select_from(select(literal_column("1").label("one")).subquery("after_lock")
-                            .outerjoin(_CARDS, _CARD_OF_SESSION)))
+_ONE = select(literal_column("1").label("one")).subquery("one")  # one row, to outer-join a lookup onto
+_AFTER_LOCK = select(_SEEN_SEQ, *_CARD_COLUMNS).select_from(_ONE.outerjoin(_CARDS, _CARD_OF_SESSION))
 _SEEN_OP = select(_EVENTS.c.seq, _EVENTS.c.type, _EVENTS.c.payload, _EVENTS.c.actor).where(
     _EVENTS.c.session_id == bindparam("sid"), _EVENTS.c.op_id == bindparam("op_id"))
 _BUMP_SEQ = update(_WS).where(_WS.c.id == bindparam("sid")).values(seq=bindparam("new_seq"),
@@ -428,7 +427,6 @@ def _changed_behind_orm(ctx: Context, card_ids, *, deleted: bool = False) -> Non
 
 # The same slots, and in the same round trip whether the phase and the lane belong to the session
 # (one row with a NULL card when the cell is empty).
-_ONE = select(literal_column("1").label("one")).subquery("cell")
 _CHECKED_CELL_SLOTS = (
     select(_CELL.selected_columns.phase_id, _CELL.selected_columns.lane_id, _CARDS.c.id, _CARDS.c.position)
     .select_from(_ONE.outerjoin(_CARDS, and_(

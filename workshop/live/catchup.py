@@ -72,6 +72,10 @@ def _session_row(db: Session, session_id: int) -> WorkshopSession | None:
                       .execution_options(populate_existing=True)).one_or_none()
 
 
+def _parts(db: Session, ws: WorkshopSession) -> dict:
+    return _cached(db, ("parts", ws.id, ws.seq), lambda: board_parts(db, ws.id))
+
+
 def _cards_key(ws: WorkshopSession, viewer: Actor) -> tuple:
     return (ws.id, ws.seq, (viewer.kind, viewer.id) if ws.anonymous else None)
 
@@ -81,9 +85,8 @@ def snapshot_message(db: Session, session_id: int, viewer: Actor) -> dict | None
     ws = _session_row(db, session_id)
     if ws is None:
         return None
-    parts = _cached(db, ("parts", session_id, ws.seq), lambda: board_parts(db, session_id))
     cards = _cached(db, ("cards",) + _cards_key(ws, viewer), lambda: snapshot_cards(db, ws, viewer))
-    snapshot = board_snapshot(db, ws, viewer, cards=cards, parts=parts)
+    snapshot = board_snapshot(db, ws, viewer, cards=cards, parts=_parts(db, ws))
     return {"type": "snapshot", "seq": ws.seq, "snapshot": snapshot}
 
 
@@ -98,10 +101,9 @@ def compact_snapshot_frame(db: Session, session_id: int, viewer: Actor) -> tuple
     if ws is None:
         return None
     key = _cards_key(ws, viewer)
-    parts = _cached(db, ("parts", session_id, ws.seq), lambda: board_parts(db, session_id))
     cards_json = _cached(db, ("cards_json",) + key, lambda: encode(compact_table(
         "cards", _cached(db, ("cards",) + key, lambda: snapshot_cards(db, ws, viewer)))))
-    compact = compact_snapshot(board_snapshot(db, ws, viewer, cards=[], parts=parts))
+    compact = compact_snapshot(board_snapshot(db, ws, viewer, cards=[], parts=_parts(db, ws)))
     del compact["cards"]
     head = encode({"type": "snapshot", "seq": ws.seq, "compact": compact})
     if not head.endswith("}}"):  # the compact snapshot is the frame's last key, and never empty

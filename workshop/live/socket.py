@@ -66,14 +66,14 @@ from simple_websocket import ConnectionClosed
 from wsproto.events import TextMessage
 from wsproto.utilities import LocalProtocolError
 
-from ..board import Actor, BoardError, OpResult, apply_operation
+from ..board import Actor, BoardError
 from ..db import db, read_transaction
 from ..models import Facilitator, Participant
 from ..identity import require_session
 from ..board.redact import people_without_names
 from . import catchup, collector
 from .pinger import pinger_for
-from .writer import Job, writer_for
+from .writer import Job, apply_in_transaction, writer_for
 from .hub import Frame, encode
 from .ratelimit import TokenBucket, rate_limited_frame
 
@@ -233,22 +233,6 @@ def init_app(app) -> None:
     sock.init_app(app)
     from .presence import init_app as init_presence
     init_presence(app)
-
-
-def apply_in_transaction(session, session_id: int, actor: Actor, op, login_version: int | None = None) -> OpResult:
-    """One operation in its own short transaction: apply and commit, or roll back and raise.
-
-    The session is ended either way, so no connection (nor SQLite's write lock)
-    is held while the socket waits for the next frame. A participant removed
-    since the upgrade is refused by ``apply_operation`` (code ``removed``), and
-    so is a facilitator whose login (``login_version``) has ended (``logged_out``).
-    """
-    try:
-        result = apply_operation(session, session_id, actor, op, login_version=login_version)
-        session.commit()
-        return result
-    finally:
-        session.remove()  # also rolls back whatever an error left open
 
 
 class _Recent:

@@ -126,13 +126,10 @@ class SessionWriter:
         if results is None:
             for job in batch:
                 try:
-                    job.result = apply_operation(db_session, self.session_id, job.actor, job.op,
-                                                 login_version=job.login_version)
-                    db_session.commit()
+                    job.result = apply_in_transaction(db_session, self.session_id, job.actor, job.op,
+                                                      job.login_version)
                 except Exception as err:  # noqa: BLE001 - BoardError or worse: the connection reports it
                     job.error = err
-                finally:
-                    db_session.remove()
         else:
             for job, result in zip(batch, results):
                 if isinstance(result, BoardError):
@@ -149,6 +146,22 @@ class SessionWriter:
             job.finish(job.result, job.error)
 
 
+def apply_in_transaction(session, session_id: int, actor: Actor, op, login_version: int | None = None) -> OpResult:
+    """One operation in its own short transaction: apply and commit, or roll back and raise.
+
+    The session is ended either way, so no connection (nor SQLite's write lock)
+    is held while the socket waits for the next frame. A participant removed
+    since the upgrade is refused by ``apply_operation`` (code ``removed``), and
+    so is a facilitator whose login (``login_version``) has ended (``logged_out``).
+    """
+    try:
+        result = apply_operation(session, session_id, actor, op, login_version=login_version)
+        session.commit()
+        return result
+    finally:
+        session.remove()  # also rolls back whatever an error left open
+
+
 _guard = threading.Lock()
 
 
@@ -162,4 +175,4 @@ def writer_for(app, session_id: int) -> SessionWriter:
         return writer
 
 
-__all__ = ["BoardError", "Job", "MAX_BATCH", "SessionWriter", "writer_for"]
+__all__ = ["BoardError", "Job", "MAX_BATCH", "SessionWriter", "apply_in_transaction", "writer_for"]
