@@ -39,7 +39,7 @@ def post_worker_init(worker):  # noqa: F811 - wraps the production hook
         cpu_ms = (time.thread_time() - started.get("cpu", time.thread_time())) * 1000
         gen = info.get("generation")
         if ms >= 1 or gen == 2:
-            out.write(json.dumps({"t": time.time(), "gen": gen, "ms": round(ms, 3), "cpu_ms": round(cpu_ms, 3)})
+            out.write(json.dumps({"t": time.time(), "gen": gen, "ms": round(ms, 3), "cpu_ms": round(cpu_ms, 3), "collected": info.get("collected")})
                       + "\n")
 
     gc.callbacks.append(probe)

@@ -10,10 +10,18 @@ or as long as a connection, and are never garbage. So, in the worker
   at it again;
 - after every full collection, what survived it is frozen too, so the next
   full collection only walks what was created since;
-- the thresholds bound what piles up between two full collections (about
-  ``GEN0 × GEN1 × GEN2`` objects, 8,000 here) so each one stays short (about a
-  millisecond); young collections run less often than Python's default (every 2,000 net
-  allocations instead of 700).
+- the thresholds bound what piles up between two full collections. CPython
+  collects a generation when its count *exceeds* its threshold, so with 1,000/1/1
+  a full collection follows every second middle one, which follows every second
+  young one: about ``4 × GEN0`` = 4,000 new objects. A full collection's time
+  goes mostly in cache misses on what those objects point to (about 0.5 µs per
+  object in a worker with a thousand sockets, five times a small test's), so it
+  is the count that must stay small: 2–4 ms at 1,000 connections, where 2,000/2/2
+  (18,000 objects) gave 7–18 ms;
+- right after start-up's objects are frozen a second collection resets CPython's
+  "a full collection only once a quarter of the last one's survivors is new" count,
+  which would otherwise make the first full collection under load wait for, and
+  then walk, a quarter of everything start-up built.
 
 Frozen objects are never collected, so cyclic garbage among them (what a
 closed connection leaves) would stay. ``idle()`` is called when the last
@@ -26,9 +34,9 @@ from __future__ import annotations
 import gc
 import threading
 
-GEN0_THRESHOLD = 2_000
-GEN1_THRESHOLD = 2
-GEN2_THRESHOLD = 2
+GEN0_THRESHOLD = 1_000
+GEN1_THRESHOLD = 1
+GEN2_THRESHOLD = 1
 REFREEZE_AFTER = 10  # full collections frozen since the last complete one before idle() collects
 IDLE_DELAY = 30  # seconds without any websocket before idle() collects
 
@@ -51,6 +59,12 @@ def tune() -> None:
         _state["tuned"] = True
     gc.collect()
     gc.freeze()
+    # CPython runs a full collection only once the objects promoted since the last one exceed a
+    # quarter of that one's survivors (``long_lived_total``). After the collect above those were
+    # everything start-up built, so the first full collection under load would wait for a
+    # quarter of that and then walk it all (26 ms for 600,000 start-up objects). A second
+    # collection, with everything frozen, sets the count to what it finds: next to nothing.
+    gc.collect()
     gc.set_threshold(GEN0_THRESHOLD, GEN1_THRESHOLD, GEN2_THRESHOLD)
     gc.callbacks.append(_after_collection)
 
