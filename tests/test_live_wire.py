@@ -181,6 +181,74 @@ def test_a_participant_removed_behind_the_sockets_back_is_cut_off_at_the_next_id
         a.wait_for(lambda f: f["type"] == "pong")  # Anna stays
 
 
+def test_a_cached_snapshot_frame_follows_joins_votes_session_edits_and_anonymisation(
+        app, facilitator, make_session):
+    """What changes a board without an operation (a join, an edit of the session's details, the
+    anonymisation) reaches the next snapshot at once, and each participant sees their own votes."""
+    import json
+
+    from sqlalchemy import select
+
+    from workshop.board import Actor, apply_operation
+    from workshop.db import db
+    from workshop.live.catchup import compact_snapshot, compact_snapshot_frame, snapshot_message
+    from workshop.models import Card, Lane, WorkshopSession
+    from workshop.privacy import anonymise_session
+    from workshop.sessions import join_session, set_status, update_details
+
+    session_id, _code = make_session(facilitator, formula="ontwerp", with_cards=True)
+    with app.app_context():
+        ws = db.session.get(WorkshopSession, session_id)
+        piet, _ = join_session(db.session, ws, "Piet")
+        db.session.commit()
+        fien = Actor("facilitator", facilitator, "Fien")
+
+        def frame(viewer):
+            seq, _hidden, text = compact_snapshot_frame(db.session, session_id, viewer)
+            message = snapshot_message(db.session, session_id, viewer)
+            got = json.loads(text)
+            want = json.loads(json.dumps(compact_snapshot(message["snapshot"])))
+            for timer in (got["compact"]["timer"], want["timer"]):
+                timer.pop("now")
+            assert got == {"type": "snapshot", "seq": message["seq"], "compact": want}
+            db.session.remove()
+            return got["compact"]
+
+        def names(compact):
+            keys = compact["participants"]["keys"]
+            return [dict(zip(keys, row))["name"] for row in compact["participants"]["rows"]]
+
+        assert names(frame(fien)) == ["Piet"]
+        ws = db.session.get(WorkshopSession, session_id)
+        anna, _ = join_session(db.session, ws, "Anna")  # no operation, no new seq
+        db.session.commit()
+        assert names(frame(fien)) == ["Piet", "Anna"]
+        update_details(db.session, db.session.get(WorkshopSession, session_id),
+                       {"title": "Nieuwe titel", "municipality": "Utrecht"})
+        set_status(db.session, db.session.get(WorkshopSession, session_id), "closed")
+        db.session.commit()
+        meta = frame(fien)["session"]
+        assert (meta["title"], meta["municipality"], meta["status"]) == ("Nieuwe titel", "Utrecht", "closed")
+        set_status(db.session, db.session.get(WorkshopSession, session_id), "open")
+        db.session.commit()
+
+        lane = db.session.scalars(select(Lane).where(Lane.session_id == session_id, Lane.kind == "innovations")).first()
+        card_id = db.session.scalars(select(Card.id).where(Card.lane_id == lane.id)).first()
+        apply_operation(db.session, session_id, fien, {"type": "vote.open", "lane_id": lane.id})
+        db.session.commit()
+        piet_a, anna_a = Actor("participant", piet.id, "Piet"), Actor("participant", anna.id, "Anna")
+        apply_operation(db.session, session_id, piet_a, {"type": "vote.cast", "card_id": card_id})
+        db.session.commit()
+        for _ in range(2):  # the second time from the cache
+            assert frame(piet_a)["vote"]["mine"] == {str(card_id): 1}
+            assert frame(anna_a)["vote"]["mine"] == {}
+            assert frame(fien)["vote"]["total"] == 1
+
+        anonymise_session(db.session, db.session.get(WorkshopSession, session_id))
+        db.session.commit()
+        assert names(frame(fien)) == ["Deelnemer 1", "Deelnemer 2"]
+
+
 def test_the_compact_frame_is_the_compact_snapshot_whoever_asks_and_whatever_the_names_setting(
         app, facilitator, make_session):
     """The cards table encoded once per seq and spliced in: the same frame as encoding the whole message."""

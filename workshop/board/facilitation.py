@@ -338,10 +338,14 @@ def vote_dict(db, vr: VoteRound | None, viewer: Actor | None = None) -> dict | N
     if vr.status in ("revealed", "closed"):
         out["counts"] = {str(k): n for k, n in vote_counts(db, vr.id).items()}
     if viewer is not None and viewer.kind == "participant":
-        rows = db.execute(select(Vote.card_id, Vote.count).where(Vote.vote_round_id == vr.id,
-                                                                 Vote.participant_id == viewer.id)).all()
-        out["mine"] = {str(card_id): n for card_id, n in rows}
+        out["mine"] = own_votes(db, vr.id, viewer.id)
     return out
+
+
+def own_votes(db, vote_round_id: int, participant_id: int) -> dict[str, int]:
+    rows = db.execute(select(Vote.card_id, Vote.count).where(Vote.vote_round_id == vote_round_id,
+                                                             Vote.participant_id == participant_id)).all()
+    return {str(card_id): n for card_id, n in rows}
 
 
 def _vote_or_fail(ctx: Context, *statuses: str) -> VoteRound:

@@ -4,9 +4,10 @@ from __future__ import annotations
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from ..db import utcnow
 from ..models import Card, Lane, Participant, Phase, PlateItem, WorkshopSession
 from .actor import Actor
-from .facilitation import agenda_rounds, agenda_state, latest_vote, settings_dict, vote_dict
+from .facilitation import agenda_rounds, latest_vote, round_dict, settings_dict, timer_dict, vote_dict
 from .serialize import iso, card_dict, lane_dict, phase_dict, plate_item_dict
 
 
@@ -66,6 +67,23 @@ _PARTICIPANTS = (select(Participant.id, Participant.display_name)
                  .order_by(Participant.id))
 
 
+def snapshot_head(db: Session, ws: WorkshopSession, viewer: Actor | None, parts: dict) -> dict:
+    """The parts of a snapshot that are the same for every facilitator, or for every participant,
+    until an operation, a participant joining or an edit of the session row: all but the cards,
+    the timer (it holds the time) and the vote (a participant sees their own votes)."""
+    participants = db.execute(_PARTICIPANTS, {"sid": ws.id}).all()
+    show_names = not ws.anonymous or (viewer is not None and viewer.is_facilitator)
+    return {
+        "seq": ws.seq,
+        "session": session_meta(ws, viewer),
+        "phases": parts["phases"],
+        "lanes": parts["lanes"],
+        "plate": parts["plate"],
+        "participants": [{"id": pid, "name": name if show_names else None} for pid, name in participants],
+        "agenda": [round_dict(r) for r in parts["rounds"]],
+    }
+
+
 def board_snapshot(db: Session, ws: WorkshopSession, viewer: Actor | None = None,
                    cards: list[dict] | None = None, parts: dict | None = None) -> dict:
     """``cards`` (this viewer's card dicts) and ``parts`` (``board_parts``) at exactly ``ws.seq``,
@@ -73,18 +91,9 @@ def board_snapshot(db: Session, ws: WorkshopSession, viewer: Actor | None = None
     operation moves ``seq``. Participants (they join without an operation), the timer and
     the vote are read each time."""
     parts = parts if parts is not None else board_parts(db, ws.id)
-    participants = db.execute(_PARTICIPANTS, {"sid": ws.id}).all()
-    show_names = not ws.anonymous or (viewer is not None and viewer.is_facilitator)
-    agenda = agenda_state(db, ws.id, rounds=parts["rounds"])
     return {
-        "seq": ws.seq,
-        "session": session_meta(ws, viewer),
-        "phases": parts["phases"],
-        "lanes": parts["lanes"],
+        **snapshot_head(db, ws, viewer, parts),
         "cards": cards if cards is not None else snapshot_cards(db, ws, viewer),
-        "plate": parts["plate"],
-        "participants": [{"id": pid, "name": name if show_names else None} for pid, name in participants],
-        "agenda": agenda["agenda"],
-        "timer": agenda["timer"],
+        "timer": timer_dict(parts["rounds"], utcnow()),
         "vote": vote_dict(db, latest_vote(db, ws.id), viewer),
     }

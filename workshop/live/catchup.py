@@ -7,13 +7,15 @@ from __future__ import annotations
 import time
 import weakref
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from ..board import Actor, OpResult, board_snapshot
-from ..board.snapshot import board_parts, snapshot_cards
+from ..board.facilitation import latest_vote, own_votes, timer_dict, vote_dict
+from ..board.snapshot import board_parts, snapshot_cards, snapshot_head
+from ..db import utcnow
 from ..board.redact import own_card_add
-from ..models import BoardEvent, WorkshopSession
+from ..models import BoardEvent, Participant, WorkshopSession
 from .hub import encode
 
 
@@ -43,12 +45,15 @@ def events_between(db: Session, session_id: int, after: int, upto: int,
     return out
 
 
-# What recent snapshots read, per (session, seq): a room of thirty reconnecting at once after
-# a wifi drop, or fifty people joining, ask for the same board again and again. The board's
-# phases, lanes, plate and agenda (``board_parts``) and its cards change only through
-# operations, which move seq, so an entry does not go stale; old ones are dropped. Cards are
-# kept per "who may see which names": in an anonymous session that depends on who looks.
-CACHE_SIZE = 64
+# What recent snapshots read. A room of thirty reconnecting at once after a wifi drop, or fifty
+# people joining, ask for the same board again and again. Each entry is keyed by the session's
+# whole row as read now (seq moves with every operation; title, status, settings and the
+# anonymisation date are in it too, and created_at tells a new session from a deleted one whose
+# id SQLite gave out again), so an entry never goes stale; old ones are dropped. Phases, lanes,
+# plate, agenda and cards change only through operations; the participants list also when
+# someone joins, so the head of the frame is keyed by the newest participant's id too. Cards
+# are kept per "who may see which names": in an anonymous session that depends on who looks.
+CACHE_SIZE = 256
 CACHE_SECONDS = 30
 _caches: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # per database engine
 
@@ -60,10 +65,27 @@ def _cached(db: Session, key: tuple, read):
     if hit is not None and now - hit[0] < CACHE_SECONDS:
         return hit[1]
     value = read()
+    cache.pop(key, None)  # re-inserted last: the dict's order is the order of age
     cache[key] = (now, value)
-    while len(cache) > CACHE_SIZE:
-        cache.pop(next(iter(cache)), None)
+    while cache:
+        oldest = next(iter(cache))
+        if len(cache) <= CACHE_SIZE and now - cache[oldest][0] < CACHE_SECONDS:
+            break
+        del cache[oldest]
     return value
+
+
+_STATE = select(WorkshopSession.__table__,
+                select(func.max(Participant.id)).where(Participant.session_id == WorkshopSession.id)
+                .scalar_subquery().label("newest_participant")).where(WorkshopSession.id == bindparam("sid"))
+
+
+def _state(db: Session, session_id: int):
+    """``(row, key)``: the session row and what the cache keys are made of (None: no session)."""
+    row = db.execute(_STATE, {"sid": session_id}).first()
+    if row is None:
+        return None, None
+    return row, repr(tuple(row)[:-1])
 
 
 def _session_row(db: Session, session_id: int) -> WorkshopSession | None:
@@ -72,43 +94,56 @@ def _session_row(db: Session, session_id: int) -> WorkshopSession | None:
                       .execution_options(populate_existing=True)).one_or_none()
 
 
-def _parts(db: Session, ws: WorkshopSession) -> dict:
-    return _cached(db, ("parts", ws.id, ws.seq), lambda: board_parts(db, ws.id))
+def _parts(db: Session, session_id: int, state: str) -> dict:
+    return _cached(db, ("parts", session_id, state), lambda: board_parts(db, session_id))
 
 
-def _cards_key(ws: WorkshopSession, viewer: Actor) -> tuple:
-    return (ws.id, ws.seq, (viewer.kind, viewer.id) if ws.anonymous else None)
+def _names_key(row, viewer: Actor):
+    return (viewer.kind, viewer.id) if row.anonymous else None
 
 
 def snapshot_message(db: Session, session_id: int, viewer: Actor) -> dict | None:
     """The whole board as one frame; the caller reads it in one consistent transaction."""
-    ws = _session_row(db, session_id)
-    if ws is None:
+    row, state = _state(db, session_id)
+    if row is None:
         return None
-    cards = _cached(db, ("cards",) + _cards_key(ws, viewer), lambda: snapshot_cards(db, ws, viewer))
-    snapshot = board_snapshot(db, ws, viewer, cards=cards, parts=_parts(db, ws))
+    ws = _session_row(db, session_id)
+    cards = snapshot_cards(db, ws, viewer)
+    snapshot = board_snapshot(db, ws, viewer, cards=cards, parts=_parts(db, session_id, state))
     return {"type": "snapshot", "seq": ws.seq, "snapshot": snapshot}
+
+
+def _frame_head(db: Session, session_id: int, state: str, viewer: Actor) -> tuple[str, list, dict | None]:
+    """What a compact snapshot frame holds for every facilitator (or every participant) alike:
+    the frame's text up to the timer, the agenda's rounds and the vote without anyone's own votes."""
+    ws = _session_row(db, session_id)
+    parts = _parts(db, session_id, state)
+    compact = compact_snapshot(snapshot_head(db, ws, viewer, parts))
+    text = encode({"type": "snapshot", "seq": ws.seq, "compact": compact})
+    if not text.endswith("}}"):  # the compact snapshot is the frame's last key, and never empty
+        raise RuntimeError("unexpected snapshot frame")
+    return text[:-2], parts["rounds"], vote_dict(db, latest_vote(db, session_id))
 
 
 def compact_snapshot_frame(db: Session, session_id: int, viewer: Actor) -> tuple[int, bool, str] | None:
     """``(seq, names hidden, text)`` of the snapshot frame in compact form (``compact_snapshot``).
 
-    The same frame as encoding ``{"type": "snapshot", "seq", "compact"}``, except that the cards
-    table (most of the bytes) is encoded once per (session, seq, who may see which names) and
-    spliced in as the last key: a room joining at once encodes its board once, not once per person.
+    The same frame as encoding ``{"type": "snapshot", "seq", "compact"}``, built from cached
+    text: the head (``_frame_head``) once per board state and kind of viewer, the cards table
+    (most of the bytes) once per board state and who may see which names. Per connection only
+    the session row is read, the timer computed and, during a vote, a participant's own votes.
     """
-    ws = _session_row(db, session_id)
-    if ws is None:
+    row, state = _state(db, session_id)
+    if row is None:
         return None
-    key = _cards_key(ws, viewer)
-    cards_json = _cached(db, ("cards_json",) + key, lambda: encode(compact_table(
-        "cards", _cached(db, ("cards",) + key, lambda: snapshot_cards(db, ws, viewer)))))
-    compact = compact_snapshot(board_snapshot(db, ws, viewer, cards=[], parts=_parts(db, ws)))
-    del compact["cards"]
-    head = encode({"type": "snapshot", "seq": ws.seq, "compact": compact})
-    if not head.endswith("}}"):  # the compact snapshot is the frame's last key, and never empty
-        raise RuntimeError("unexpected snapshot frame")
-    return ws.seq, bool(ws.anonymous), head[:-2] + ',"cards":' + cards_json + "}}"
+    head, rounds, vote = _cached(db, ("head", session_id, state, row.newest_participant, viewer.is_facilitator),
+                                 lambda: _frame_head(db, session_id, state, viewer))
+    cards_json = _cached(db, ("cards_json", session_id, state, _names_key(row, viewer)),
+                         lambda: encode(compact_table("cards", snapshot_cards(db, row, viewer))))
+    if vote is not None and viewer.kind == "participant":
+        vote = dict(vote, mine=own_votes(db, vote["id"], viewer.id))
+    return row.seq, bool(row.anonymous), (head + ',"timer":' + encode(timer_dict(rounds, utcnow()))
+                                          + ',"vote":' + encode(vote) + ',"cards":' + cards_json + "}}")
 
 
 # The lists of a snapshot sent as columns in a compact snapshot (docs/protocol.md).

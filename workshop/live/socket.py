@@ -69,7 +69,7 @@ from wsproto.utilities import LocalProtocolError
 from ..board import Actor, BoardError
 from ..db import db, read_transaction
 from ..models import Facilitator, Participant
-from ..identity import require_session
+from ..identity import require_member
 from ..board.redact import people_without_names
 from . import catchup, collector
 from .pinger import pinger_for
@@ -173,11 +173,11 @@ def _guard_upgrade():
     if not _origin_allowed(request.headers.get("Origin")):
         log.info("websocket refused: foreign origin %r", request.headers.get("Origin"))
         abort(403)
-    ws, actor = require_session(request.view_args.get("session_id"))  # 404 / 403 before the upgrade
+    actor, anonymous = require_member(request.view_args.get("session_id"))  # 404 before the upgrade
     g.live_actor = actor
     # the login this socket was opened with: a logout (which raises the version) ends the socket too
     g.live_login_version = current_user.session_version if actor.kind == "facilitator" else None
-    g.live_anonymous = bool(ws.anonymous)
+    g.live_anonymous = anonymous
     db.session.remove()  # do not hold a connection (or SQLite's lock) for the socket's lifetime
     if not current_app.config["WS_PERMESSAGE_DEFLATE"]:
         request.environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
@@ -824,12 +824,12 @@ class LiveConnection:
 
     def _sync(self, last_seq) -> None:
         """Answer hello/sync: the events after ``last_seq``, or a snapshot; then ``synced``."""
-        current = self._read(catchup.current_seq, self.session_id)
-        if current is None:
+        valid = isinstance(last_seq, int) and not isinstance(last_seq, bool) and last_seq >= 0
+        current = self._read(catchup.current_seq, self.session_id) if valid else None  # none: a snapshot
+        if valid and current is None:
             self._flush_and_close(CLOSE_NOT_ALLOWED, "session deleted")
             raise _Stop
-        valid = isinstance(last_seq, int) and not isinstance(last_seq, bool) and 0 <= last_seq <= current
-        if not valid or current - last_seq > self.catchup_max:
+        if not valid or last_seq > current or current - last_seq > self.catchup_max:
             self._send_snapshot()
         else:
             self._replay(self._read(catchup.events_between, self.session_id, last_seq, current, self.actor))
