@@ -241,6 +241,22 @@ def read_transaction(session):
         _READ_ONLY.reset(token)
 
 
+@contextmanager
+def read_connection(engine, consistent: bool = False):
+    """``read_transaction`` on a bare Core connection, for the hot reads of a websocket joining:
+    the same transaction without the ORM session's per-transaction work (about a third of a
+    small query's cost). ``consistent``: on PostgreSQL, all its statements see one snapshot."""
+    token = _READ_ONLY.set(True)
+    try:
+        with engine.connect() as conn:
+            if consistent and conn.dialect.name == "postgresql":
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
+    finally:
+        _READ_ONLY.reset(token)
+
+
 class _AppDatabase:
     """The engine and scoped session of one app (tests run several apps in one process)."""
 

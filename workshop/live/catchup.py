@@ -58,6 +58,11 @@ CACHE_SECONDS = 30
 _caches: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # per database engine
 
 
+def _hit(engine, key: tuple):
+    hit = _caches.get(engine, {}).get(key)
+    return hit[1] if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS else None
+
+
 def _cached(db: Session, key: tuple, read):
     cache = _caches.setdefault(db.get_bind(), {})
     now = time.monotonic()
@@ -125,6 +130,35 @@ def _frame_head(db: Session, session_id: int, state: str, viewer: Actor) -> tupl
     return text[:-2], parts["rounds"], vote_dict(db, latest_vote(db, session_id))
 
 
+def _head_key(session_id: int, state: str, row, viewer: Actor) -> tuple:
+    return ("head", session_id, state, row.newest_participant, viewer.is_facilitator)
+
+
+def _cards_json_key(session_id: int, state: str, row, viewer: Actor) -> tuple:
+    return ("cards_json", session_id, state, _names_key(row, viewer))
+
+
+def _assemble(db, row, head: tuple, cards_json: str, viewer: Actor) -> tuple[int, bool, str]:
+    text, rounds, vote = head
+    if vote is not None and viewer.kind == "participant":
+        vote = dict(vote, mine=own_votes(db, vote["id"], viewer.id))
+    return row.seq, bool(row.anonymous), (text + ',"timer":' + encode(timer_dict(rounds, utcnow()))
+                                          + ',"vote":' + encode(vote) + ',"cards":' + cards_json + "}}")
+
+
+def cached_snapshot_frame(conn, session_id: int, viewer: Actor) -> tuple[int, bool, str] | None:
+    """``compact_snapshot_frame`` when its parts are cached, read on a Core connection
+    (``db.read_connection``); None when they are not (or the session is gone)."""
+    row, state = _state(conn, session_id)
+    if row is None:
+        return None
+    head = _hit(conn.engine, _head_key(session_id, state, row, viewer))
+    cards_json = _hit(conn.engine, _cards_json_key(session_id, state, row, viewer))
+    if head is None or cards_json is None:
+        return None
+    return _assemble(conn, row, head, cards_json, viewer)
+
+
 def compact_snapshot_frame(db: Session, session_id: int, viewer: Actor) -> tuple[int, bool, str] | None:
     """``(seq, names hidden, text)`` of the snapshot frame in compact form (``compact_snapshot``).
 
@@ -136,14 +170,10 @@ def compact_snapshot_frame(db: Session, session_id: int, viewer: Actor) -> tuple
     row, state = _state(db, session_id)
     if row is None:
         return None
-    head, rounds, vote = _cached(db, ("head", session_id, state, row.newest_participant, viewer.is_facilitator),
-                                 lambda: _frame_head(db, session_id, state, viewer))
-    cards_json = _cached(db, ("cards_json", session_id, state, _names_key(row, viewer)),
+    head = _cached(db, _head_key(session_id, state, row, viewer), lambda: _frame_head(db, session_id, state, viewer))
+    cards_json = _cached(db, _cards_json_key(session_id, state, row, viewer),
                          lambda: encode(compact_table("cards", snapshot_cards(db, row, viewer))))
-    if vote is not None and viewer.kind == "participant":
-        vote = dict(vote, mine=own_votes(db, vote["id"], viewer.id))
-    return row.seq, bool(row.anonymous), (head + ',"timer":' + encode(timer_dict(rounds, utcnow()))
-                                          + ',"vote":' + encode(vote) + ',"cards":' + cards_json + "}}")
+    return _assemble(db, row, head, cards_json, viewer)
 
 
 # The lists of a snapshot sent as columns in a compact snapshot (docs/protocol.md).
