@@ -54,11 +54,11 @@ def test_a_queue_of_operations_is_one_transaction_and_a_bad_one_is_refused_alone
         try:
             writer._queue.extend(good)  # eight laptops sent at once: all queued while the writer was busy
             writer._active = True
-            writer._drain(db.session, hub)
+            writer._drain(db.session, hub, good[0])
         finally:
             event.remove(db.engine, "commit", listener)
         assert count[0] == 1  # one transaction for the eight
-        seqs = [job.wait().seq for job in good]
+        seqs = [job.outcome().seq for job in good]
         assert seqs == sorted(seqs) and seqs == list(range(seqs[0], seqs[0] + 8))
         assert hub.published == seqs  # published after the commit, in seq order
         assert [job.text for job in good] == [f"event {s}" for s in seqs]
@@ -71,14 +71,14 @@ def test_a_queue_of_operations_is_one_transaction_and_a_bad_one_is_refused_alone
         try:
             writer._queue.extend([more[0], bad, more[1], more[2]])
             writer._active = True
-            writer._drain(db.session, hub)
+            writer._drain(db.session, hub, more[0])
         finally:
             event.remove(db.engine, "commit", listener)
         assert count[0] == 1  # a card operation is refused before it writes: the batch goes on without it
         with pytest.raises(BoardError) as refused:
-            bad.wait()
+            bad.outcome()
         assert refused.value.code == "unknown_card"
-        assert [job.wait().seq for job in more] == list(range(seqs[-1] + 1, seqs[-1] + 4))
+        assert [job.outcome().seq for job in more] == list(range(seqs[-1] + 1, seqs[-1] + 4))
 
         # any other refusal: the batch is rolled back and applied again one by one
         wrong = Job(actor, {"type": "phase.update", "op_id": "w1", "id": 999_999, "desired_name": "X"}, None)
@@ -86,11 +86,11 @@ def test_a_queue_of_operations_is_one_transaction_and_a_bad_one_is_refused_alone
                 for i in range(2)]
         writer._queue.extend([last[0], wrong, last[1]])
         writer._active = True
-        writer._drain(db.session, hub)
+        writer._drain(db.session, hub, last[0])
         with pytest.raises(BoardError) as refused:
-            wrong.wait()
+            wrong.outcome()
         assert refused.value.code == "unknown_phase"
-        assert [job.wait().seq for job in last] == [more[-1].result.seq + 1, more[-1].result.seq + 2]
+        assert [job.outcome().seq for job in last] == [more[-1].result.seq + 1, more[-1].result.seq + 2]
         titles = set(db.session.scalars(select(Card.title).where(Card.session_id == session_id)))
         assert {f"Kaart {i}" for i in range(8)} | {f"Meer {i}" for i in range(3)} | {"Laatste 0", "Laatste 1"} <= titles
         logged = list(db.session.scalars(select(BoardEvent.seq).where(BoardEvent.session_id == session_id)
@@ -130,3 +130,48 @@ def test_laptops_sending_at_once_are_all_acknowledged_once_in_order(app, facilit
         stored = db.session.scalars(select(BoardEvent.op_id).where(BoardEvent.session_id == session_id)).all()
         assert set(results) <= set(stored)
         db.session.remove()
+
+
+def test_the_connection_holding_the_turn_hands_it_on_once_its_own_operation_is_stored(
+        app, facilitator, make_session):
+    """Under steady load the writer's connection does not go on storing others' operations while
+    its own ack (and the next frames it should read) wait: the next waiting connection takes over."""
+    session_id, _code = make_session(facilitator, formula="ontwerp")
+    actor = facilitator_actor(facilitator)
+    writer = SessionWriter(session_id)
+    with app.app_context():
+        cell = _cell(session_id)
+        db.session.remove()
+    who = {}
+
+    class Hub(RecordingHub):
+        def publish(self, session_id, message):
+            who[message["op_id"]] = threading.current_thread().name
+            if message["op_id"] == "a":  # while A holds the turn, B's operation arrives and waits
+                threading.Thread(target=laptop, args=("b",), name="b").start()
+                for _ in range(400):
+                    if writer._queue:
+                        break
+                    threading.Event().wait(0.025)
+                assert writer._queue
+            return super().publish(session_id, message)
+
+    hub = Hub()
+    done = {}
+
+    def laptop(op_id):
+        with app.app_context():
+            job = Job(actor, {"type": "card.add", "op_id": op_id, "title": op_id, **cell}, None)
+            done[op_id] = writer.submit(db.session, hub, job).seq
+            db.session.remove()
+
+    a = threading.Thread(target=laptop, args=("a",), name="a")
+    a.start()
+    a.join(20)
+    for _ in range(200):
+        if "b" in done:
+            break
+        threading.Event().wait(0.05)
+    assert done["b"] == done["a"] + 1
+    assert who == {"a": "a", "b": "b"}  # B's operation was stored by B's own connection, not A's
+    assert not writer._active and not writer._queue

@@ -36,7 +36,7 @@ MAX_BATCH = 50
 class Job:
     """One operation waiting for the writer; ``wait`` returns its result (or raises its error)."""
 
-    __slots__ = ("actor", "op", "login_version", "result", "text", "error", "_done")
+    __slots__ = ("actor", "op", "login_version", "result", "text", "error", "_done", "_turn")
 
     def __init__(self, actor: Actor, op: dict, login_version: int | None):
         self.actor = actor
@@ -45,14 +45,14 @@ class Job:
         self.result: OpResult | None = None
         self.text: str | None = None  # the published event, encoded
         self.error: BaseException | None = None
-        self._done = threading.Event()
+        self._done = threading.Event()  # finished, or (with _turn) handed the writer's turn
+        self._turn = False
 
     def finish(self, result: OpResult | None = None, error: BaseException | None = None) -> None:
         self.result, self.error = result, error
         self._done.set()
 
-    def wait(self) -> OpResult:
-        self._done.wait()
+    def outcome(self) -> OpResult:
         if self.error is not None:
             raise self.error
         return self.result
@@ -75,13 +75,27 @@ class SessionWriter:
                 writer = False
             else:
                 self._active = writer = True
-        if writer:
-            self._drain(db_session, hub)
-        return job.wait()
+        while True:
+            if writer:
+                self._drain(db_session, hub, job)
+            job._done.wait()
+            with self._lock:
+                writer, job._turn = job._turn, False
+            if not writer:
+                return job.outcome()
+            job._done.clear()  # handed the turn (see _drain): its own operation is first in the queue
 
-    def _drain(self, db_session, hub) -> None:
+    def _drain(self, db_session, hub, own: Job) -> None:
+        """Apply batches until ``own`` is done, then hand the turn to the oldest waiting job's
+        connection: a connection never goes on writing for others while its own ack, and the
+        next frames it should read, wait."""
         while True:
             with self._lock:
+                if own._done.is_set() and self._queue:
+                    nxt = self._queue[0]
+                    nxt._turn = True
+                    nxt._done.set()
+                    return
                 batch = [self._queue.popleft() for _ in range(min(len(self._queue), MAX_BATCH))]
                 if not batch:
                     self._active = False
