@@ -152,13 +152,13 @@ def gc_pauses(gc_file: str, since: float, until: float) -> dict:
             if since <= rec["t"] <= until:
                 worst = max(worst, rec["ms"])
                 cpu = max(cpu, rec.get("cpu_ms", 0.0))
-                top.append((rec["ms"], rec["gen"]))
+                top.append((rec["ms"], rec["gen"], rec.get("cpu_ms")))
                 if rec["gen"] == 2:
                     full = max(full, rec["ms"])
                     count += 1
     return {"gc_max_ms": round(worst, 2), "gc_max_cpu_ms": round(cpu, 2), "gc_full_max_ms": round(full, 2),
             "gc_full_count": count,
-            "gc_slowest": [[gen, ms] for ms, gen in sorted(top, reverse=True)[:3]]}
+            "gc_slowest": [[gen, ms, cpu_ms] for ms, gen, cpu_ms in sorted(top, key=lambda x: x[0], reverse=True)[:3]]}
 
 
 # ---------------------------------------------------------------------------
@@ -397,16 +397,19 @@ async def burst(server: Server, room: Room, n: int, app: bool, args) -> dict:
     """``n`` clients of one room, each sends one message at the same moment."""
     stats = Stats()
     room.clients = []
+    t_start = time.time()
     tasks, connect_s = await connect_all(server, [room], stats, app, n, gate=n)
     await asyncio.sleep(0.5)
     live = live_clients(room)
-    t0 = time.monotonic()
+    t0, cpu0 = time.monotonic(), server.cpu()
     rng = random.Random(args.seed)
     await asyncio.gather(*(c.send(rng) for c in live), return_exceptions=True)
     expected = await drain(stats, [room], args.drain)
     out = latency_figures(stats, expected)
+    out["server_cpu_ms"] = round((server.cpu() - cpu0) * 1000, 1)  # the whole burst, drained
     out["last_delivery_ms"] = round((stats.last_delivery - t0) * 1000, 2) if stats.last_delivery else None
     out["join_s"] = round(connect_s, 3)  # n clients of one room connecting at once (app: until synced)
+    out["t"] = (t_start, time.time())
     await close_all(tasks)
     return out
 
@@ -554,6 +557,9 @@ def main(argv=None) -> int:
                 if args.burst:
                     room = burst_room if app else Room("burst")
                     b = asyncio.run(burst(server, room, args.burst, app, args))
+                    t = b.pop("t")
+                    if app:
+                        b.update({k.replace("gc_", "burst_gc_"): v for k, v in gc_pauses(gc_file, *t).items()})
                     res["burst"] = b
                 if args.idle:
                     rooms = app_rooms[:idle_rooms] if app else [Room(f"i{k}") for k in range(idle_rooms)]
@@ -564,7 +570,8 @@ def main(argv=None) -> int:
                     res["idle"] = i
                 if app and storm_room is not None:
                     st = asyncio.run(storm(server, storm_room, args.storm_clients, args))
-                    st.pop("t")
+                    t = st.pop("t")
+                    st.update({k.replace("gc_", "storm_gc_"): v for k, v in gc_pauses(gc_file, *t).items()})
                     res["storm"] = st
                 if app:
                     res.update({"gc_run_" + k[3:]: v for k, v in gc_pauses(gc_file, 0, time.time()).items()})
