@@ -67,3 +67,82 @@ def test_board_on_postgresql_with_concurrent_writers(pg_url):
         assert snap["seq"] == 60
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.mark.postgres
+def test_operations_that_waited_for_another_writers_lock_see_what_it_stored(pg_url):
+    """A resend of an operation another process is storing right now is recognised as a duplicate,
+    and an edit of a card that process deletes is refused, although both were read while it held the lock."""
+    from sqlalchemy import create_engine, text
+
+    from workshop.board import BoardError
+
+    upgrade(pg_url)
+    app = make_test_app(pg_url)
+    with app.app_context():
+        load_seed(db.session)
+        fac = create_facilitator(db.session, "lock@gemeente.nl", "een-lang-wachtwoord", "Lock")
+        ws = create_session(db.session, fac.id, title="Lock", formula=find_formula(db.session, "Ontwerp"),
+                            with_cards=True)
+        db.session.commit()
+        sid = ws.id
+        phase = db.session.scalars(select(Phase).where(Phase.session_id == sid)).first()
+        lane = db.session.scalars(select(Lane).where(Lane.session_id == sid, Lane.kind == "innovations")).one()
+        cell = {"phase_id": phase.id, "lane_id": lane.id}
+        doomed = db.session.scalars(select(Card.id).where(Card.session_id == sid)).first()
+        db.session.remove()
+    actor = Actor("facilitator", fac.id, "Lock")
+    holding, release = threading.Event(), threading.Event()
+    results, errors = {}, {}
+
+    def first():
+        with app.app_context():
+            try:
+                results["add"] = apply_operation(db.session, sid, actor, {"type": "card.add", "op_id": "x",
+                                                                          "title": "Eén keer", **cell})
+                apply_operation(db.session, sid, actor, {"type": "card.delete", "op_id": "d", "id": doomed})
+                holding.set()
+                assert release.wait(20)
+                db.session.commit()
+            finally:
+                db.session.remove()
+
+    def later(name, op):
+        with app.app_context():
+            try:
+                results[name] = apply_operation(db.session, sid, actor, op)
+                db.session.commit()
+            except BoardError as err:
+                errors[name] = err.code
+            finally:
+                db.session.remove()
+
+    a = threading.Thread(target=first)
+    a.start()
+    assert holding.wait(20)
+    waiters = [threading.Thread(target=later, args=("resend", {"type": "card.add", "op_id": "x", "title": "Eén keer",
+                                                              **cell})),
+               threading.Thread(target=later, args=("edit", {"type": "card.update", "op_id": "e", "id": doomed,
+                                                            "title": "Te laat"}))]
+    for t in waiters:
+        t.start()
+    probe = create_engine(pg_url)
+    with probe.connect() as conn:  # both wait for the session row's lock
+        for _ in range(200):
+            n = conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                  "AND datname = current_database()")).scalar()
+            if n >= 2:
+                break
+            threading.Event().wait(0.05)
+        assert n >= 2
+    probe.dispose()
+    release.set()
+    for t in [a, *waiters]:
+        t.join(30)
+    assert results["resend"].duplicate and results["resend"].seq == results["add"].seq
+    assert errors == {"edit": "unknown_card"}
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Card.id)).where(Card.session_id == sid,
+                                                                   Card.title == "Eén keer")) == 1
+        db.session.remove()
+        db.engine.dispose()

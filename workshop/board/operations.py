@@ -180,11 +180,14 @@ def apply_operation(db: Session, ws: WorkshopSession | int, actor: Actor, op, *,
         card_id = None  # the handler reports what is wrong with it
     params = {"sid": session_id, "pid": actor.id if actor.kind == "participant" else None, "op_id": op_id,
               "card_id": card_id}
-    # On PostgreSQL a statement reads what was committed when it *started*, and the lock may be waited
-    # for: what must be current (the op_id check, the card) is read by a second statement, after it.
-    after_lock = conn.dialect.name == "postgresql"
-    row = conn.execute(_lock_statement(checks_login, card_id is not None and not after_lock,
-                                       seen=not after_lock), params).first()
+    # On PostgreSQL (READ COMMITTED) a statement reads what was committed when it *started*, except
+    # the row it locks, which comes as it is once the lock is held. When another transaction moved
+    # the session on in between (it held the lock, or committed just before), the op_id check and
+    # the card row may be stale: the seq seen by the statement's snapshot then differs from the
+    # locked row's, and a second statement reads them again. Every write to what they read (the
+    # event log, cards, membership) moves seq, so equal seqs mean they are current.
+    postgres = conn.dialect.name == "postgresql"
+    row = conn.execute(_lock_statement(checks_login, card_id is not None, snapshot=postgres), params).first()
     if row is None:
         raise NotFound(N_("This session does not exist."))
     if actor.kind == "participant" and not row.member:
@@ -192,7 +195,7 @@ def apply_operation(db: Session, ws: WorkshopSession | int, actor: Actor, op, *,
     if checks_login and row.login_version != login_version:
         raise Forbidden(N_("You have been logged out. Log in again to continue."), code="logged_out")
 
-    fresh = conn.execute(_AFTER_LOCK, params).first() if row is not None and after_lock else row
+    fresh = conn.execute(_AFTER_LOCK, params).first() if postgres and row.snapshot_seq != row.seq else row
     if fresh.seen_seq is not None:
         seen = conn.execute(_SEEN_OP, {"sid": session_id, "op_id": op_id}).first()
         return OpResult(seen.seq, seen.type, seen.payload, op_id, seen.actor, duplicate=True,
@@ -263,19 +266,23 @@ CARD_BY_ID = frozenset({"card.update", "card.move", "card.delete"})
 REFUSED_BEFORE_WRITING = CARD_BY_ID | {"card.add"}
 _LOCK_STATEMENTS: dict[tuple[bool, bool, bool], object] = {}
 _CARD_OF_SESSION = and_(_CARDS.c.id == bindparam("card_id"), _CARDS.c.session_id == bindparam("sid"))
+# PostgreSQL: the session's seq as of the statement's snapshot (the locked row itself comes as of the lock)
+_WS_SNAPSHOT = _WS.alias("ws_snapshot")
+_SNAPSHOT_SEQ = (select(_WS_SNAPSHOT.c.seq).where(_WS_SNAPSHOT.c.id == bindparam("sid"))
+                 .scalar_subquery().label("snapshot_seq"))
 
 
-def _lock_statement(login: bool, card: bool, seen: bool):
-    """The session lock, with the login check, the op_id check and a card's row when asked
-    (the last two only where nothing is read before the lock: SQLite): built once per combination."""
-    stmt = _LOCK_STATEMENTS.get((login, card, seen))
+def _lock_statement(login: bool, card: bool, snapshot: bool):
+    """The session lock, with the login check, the op_id check and a card's row when asked;
+    ``snapshot`` (PostgreSQL) adds the seq the statement's other reads saw: built once per combination."""
+    stmt = _LOCK_STATEMENTS.get((login, card, snapshot))
     if stmt is None:
-        columns = (_LOCK_COLUMNS + ((_LOGIN_VERSION,) if login else ()) + ((_SEEN_SEQ,) if seen else ())
-                   + (_CARD_COLUMNS if card else ()))
+        columns = (_LOCK_COLUMNS + ((_LOGIN_VERSION,) if login else ()) + (_SEEN_SEQ,)
+                   + (_CARD_COLUMNS if card else ()) + ((_SNAPSHOT_SEQ,) if snapshot else ()))
         source = _WS.outerjoin(_CARDS, _CARD_OF_SESSION)
         stmt = (select(*columns).select_from(source if card else _WS).where(_WS.c.id == bindparam("sid"))
                 .with_for_update(of=_WS))
-        _LOCK_STATEMENTS[(login, card, seen)] = stmt
+        _LOCK_STATEMENTS[(login, card, snapshot)] = stmt
     return stmt
 
 
