@@ -155,6 +155,25 @@ def facilitator_actor(facilitator_id: int) -> Actor:
     return Actor("facilitator", facilitator_id, "Fien Facilitator")
 
 
+def pg_board(pg_url: str, email: str):
+    """A migrated, seeded PostgreSQL database with one facilitator and one Ontwerp session with
+    its cards: ``(app, facilitator id, session id)``."""
+    from workshop.accounts import create_facilitator
+    from workshop.sessions import create_session, find_formula
+
+    upgrade(pg_url)
+    app = make_test_app(pg_url)
+    with app.app_context():
+        load_seed(database.session)
+        fac = create_facilitator(database.session, email, "een-lang-wachtwoord", email.split("@")[0])
+        ws = create_session(database.session, fac.id, title=email, formula=find_formula(database.session, "Ontwerp"),
+                            with_cards=True)
+        database.session.commit()
+        ids = fac.id, ws.id
+        database.session.remove()
+    return (app, *ids)
+
+
 @pytest.fixture
 def pg_url():
     """A fresh, empty PostgreSQL database for one test; dropped afterwards."""

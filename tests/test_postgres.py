@@ -6,27 +6,16 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from conftest import make_test_app
-from workshop.accounts import create_facilitator
+from conftest import pg_board
 from workshop.board import Actor, apply_operation, board_snapshot
 from workshop.db import db
-from workshop.migrate import upgrade
 from workshop.models import BoardEvent, Card, Lane, Phase, WorkshopSession
-from workshop.seed import load_seed
-from workshop.sessions import create_session, find_formula
 
 
 @pytest.mark.postgres
 def test_board_on_postgresql_with_concurrent_writers(pg_url):
-    upgrade(pg_url)
-    app = make_test_app(pg_url)
+    app, fac_id, sid = pg_board(pg_url, "pg@gemeente.nl")
     with app.app_context():
-        load_seed(db.session)
-        fac = create_facilitator(db.session, "pg@gemeente.nl", "een-lang-wachtwoord", "PG")
-        ws = create_session(db.session, fac.id, title="PG", formula=find_formula(db.session, "Ontwerp"),
-                            with_cards=True)
-        db.session.commit()
-        sid = ws.id
         phase = db.session.scalars(select(Phase).where(Phase.session_id == sid)).first()
         lane = db.session.scalars(select(Lane).where(Lane.session_id == sid, Lane.kind == "innovations")).one()
         cell = {"phase_id": phase.id, "lane_id": lane.id}
@@ -39,7 +28,7 @@ def test_board_on_postgresql_with_concurrent_writers(pg_url):
         with app.app_context():
             try:
                 for i in range(10):
-                    apply_operation(db.session, sid, Actor("facilitator", fac.id, f"w{n}"),
+                    apply_operation(db.session, sid, Actor("facilitator", fac_id, f"w{n}"),
                                     {"type": "card.add", "op_id": f"w{n}-{i}", "title": f"Kaart {n}.{i}",
                                      "index": 0, **cell})
                     db.session.commit()
@@ -77,21 +66,14 @@ def test_operations_that_waited_for_another_writers_lock_see_what_it_stored(pg_u
 
     from workshop.board import BoardError
 
-    upgrade(pg_url)
-    app = make_test_app(pg_url)
+    app, fac_id, sid = pg_board(pg_url, "lock@gemeente.nl")
     with app.app_context():
-        load_seed(db.session)
-        fac = create_facilitator(db.session, "lock@gemeente.nl", "een-lang-wachtwoord", "Lock")
-        ws = create_session(db.session, fac.id, title="Lock", formula=find_formula(db.session, "Ontwerp"),
-                            with_cards=True)
-        db.session.commit()
-        sid = ws.id
         phase = db.session.scalars(select(Phase).where(Phase.session_id == sid)).first()
         lane = db.session.scalars(select(Lane).where(Lane.session_id == sid, Lane.kind == "innovations")).one()
         cell = {"phase_id": phase.id, "lane_id": lane.id}
         doomed = db.session.scalars(select(Card.id).where(Card.session_id == sid)).first()
         db.session.remove()
-    actor = Actor("facilitator", fac.id, "Lock")
+    actor = Actor("facilitator", fac_id, "Lock")
     holding, release = threading.Event(), threading.Event()
     results, errors = {}, {}
 

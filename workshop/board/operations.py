@@ -26,6 +26,7 @@ from . import validate as v
 from .actor import Actor
 from .errors import N_, BoardError, Conflict, Forbidden, NotFound, ValidationError
 from .library import card_text
+from .prepared import Prepared
 from .redact import event_without_names
 from .serialize import card_dict, iso, lane_dict, phase_dict
 
@@ -187,7 +188,7 @@ def apply_operation(db: Session, ws: WorkshopSession | int, actor: Actor, op, *,
     # locked row's, and a second statement reads them again. Every write to what they read (the
     # event log, cards, membership) moves seq, so equal seqs mean they are current.
     postgres = conn.dialect.name == "postgresql"
-    row = conn.execute(_lock_statement(checks_login, card_id is not None, snapshot=postgres), params).first()
+    row = _lock_statement(checks_login, card_id is not None, snapshot=postgres).first(conn, params)
     if row is None:
         raise NotFound(N_("This session does not exist."))
     if actor.kind == "participant" and not row.member:
@@ -195,7 +196,7 @@ def apply_operation(db: Session, ws: WorkshopSession | int, actor: Actor, op, *,
     if checks_login and row.login_version != login_version:
         raise Forbidden(N_("You have been logged out. Log in again to continue."), code="logged_out")
 
-    fresh = conn.execute(_AFTER_LOCK, params).first() if postgres and row.snapshot_seq != row.seq else row
+    fresh = _AFTER_LOCK.first(conn, params) if postgres and row.snapshot_seq != row.seq else row
     if fresh.seen_seq is not None:
         seen = conn.execute(_SEEN_OP, {"sid": session_id, "op_id": op_id}).first()
         return OpResult(seen.seq, seen.type, seen.payload, op_id, seen.actor, duplicate=True,
@@ -221,11 +222,11 @@ def apply_operation(db: Session, ws: WorkshopSession | int, actor: Actor, op, *,
     bump = {"sid": session_id, "new_seq": seq, "now": now}
     event = {"ev_session": session_id, "ev_seq": seq, "ev_op_id": op_id, "ev_type": op_type, "ev_payload": payload,
              "ev_actor": actor.tag, "ev_at": now}
-    if conn.dialect.name == "postgresql":
-        conn.execute(_BUMP_SEQ_AND_LOG, {**bump, **event})  # one round trip to the server instead of two
+    if postgres:
+        _BUMP_SEQ_AND_LOG.execute(conn, {**bump, **event})  # one round trip to the server instead of two
     else:
-        conn.execute(_BUMP_SEQ, bump)
-        conn.execute(_INSERT_EVENT, event)
+        _BUMP_SEQ.execute(conn, bump)
+        _INSERT_EVENT.execute(conn, event)
     db.flush()  # what the ORM-based handlers changed
     loaded = db.identity_map.get(Session.identity_key(WorkshopSession, session_id))
     if loaded is not None:  # keep an ORM copy of the session row (HTTP callers hold one) truthful
@@ -280,25 +281,26 @@ def _lock_statement(login: bool, card: bool, snapshot: bool):
         columns = (_LOCK_COLUMNS + ((_LOGIN_VERSION,) if login else ()) + (_SEEN_SEQ,)
                    + (_CARD_COLUMNS if card else ()) + ((_SNAPSHOT_SEQ,) if snapshot else ()))
         source = _WS.outerjoin(_CARDS, _CARD_OF_SESSION)
-        stmt = (select(*columns).select_from(source if card else _WS).where(_WS.c.id == bindparam("sid"))
-                .with_for_update(of=_WS))
+        stmt = Prepared(select(*columns).select_from(source if card else _WS).where(_WS.c.id == bindparam("sid"))
+                        .with_for_update(of=_WS))
         _LOCK_STATEMENTS[(login, card, snapshot)] = stmt
     return stmt
 
 
 # PostgreSQL, right after the lock: the op_id check and the card's row, as of now (one round trip)
 _ONE = select(literal_column("1").label("one")).subquery("one")  # one row, to outer-join a lookup onto
-_AFTER_LOCK = select(_SEEN_SEQ, *_CARD_COLUMNS).select_from(_ONE.outerjoin(_CARDS, _CARD_OF_SESSION))
+_AFTER_LOCK = Prepared(select(_SEEN_SEQ, *_CARD_COLUMNS).select_from(_ONE.outerjoin(_CARDS, _CARD_OF_SESSION)))
 _SEEN_OP = select(_EVENTS.c.seq, _EVENTS.c.type, _EVENTS.c.payload, _EVENTS.c.actor).where(
     _EVENTS.c.session_id == bindparam("sid"), _EVENTS.c.op_id == bindparam("op_id"))
-_BUMP_SEQ = update(_WS).where(_WS.c.id == bindparam("sid")).values(seq=bindparam("new_seq"),
-                                                                    updated_at=bindparam("now"))
-_INSERT_EVENT = insert(_EVENTS).values(
+_BUMP_SEQ_CORE = update(_WS).where(_WS.c.id == bindparam("sid")).values(seq=bindparam("new_seq"),
+                                                                         updated_at=bindparam("now"))
+_INSERT_EVENT_CORE = insert(_EVENTS).values(
     session_id=bindparam("ev_session"), seq=bindparam("ev_seq"), op_id=bindparam("ev_op_id"),
     type=bindparam("ev_type"), payload=bindparam("ev_payload", type_=_EVENTS.c.payload.type),
     actor=bindparam("ev_actor"), created_at=bindparam("ev_at"))
+_BUMP_SEQ, _INSERT_EVENT = Prepared(_BUMP_SEQ_CORE), Prepared(_INSERT_EVENT_CORE)
 # PostgreSQL: both in one statement (a data-modifying CTE), for the round trip it saves on every operation
-_BUMP_SEQ_AND_LOG = _INSERT_EVENT.add_cte(_BUMP_SEQ.cte("bump_seq"))
+_BUMP_SEQ_AND_LOG = Prepared(_INSERT_EVENT_CORE.add_cte(_BUMP_SEQ_CORE.cte("bump_seq")))
 
 
 # ---------------------------------------------------------------------------
@@ -320,8 +322,8 @@ def _get_in_session(ctx: Context, model, obj_id: int, what: str):
     return obj
 
 
-_CARD_ROW = select(_CARDS.c.id, _CARDS.c.phase_id, _CARDS.c.lane_id, _CARDS.c.author_participant_id).where(
-    _CARDS.c.id == bindparam("id"), _CARDS.c.session_id == bindparam("sid"))
+_CARD_ROW = Prepared(select(_CARDS.c.id, _CARDS.c.phase_id, _CARDS.c.lane_id, _CARDS.c.author_participant_id)
+                     .where(_CARDS.c.id == bindparam("id"), _CARDS.c.session_id == bindparam("sid")))
 _CELL = select(
     select(_PHASES.c.id).where(_PHASES.c.id == bindparam("phase_id"), _PHASES.c.session_id == bindparam("sid"))
     .scalar_subquery().label("phase_id"),
@@ -353,7 +355,7 @@ def _card(ctx: Context, op: dict) -> Row:
                 raise NotFound(MISSING["card"], code="unknown_card")
             return SimpleNamespace(id=found.card_id, phase_id=found.card_phase_id, lane_id=found.card_lane_id,
                                    author_participant_id=found.card_author_participant_id)
-    row = ctx.conn.execute(_CARD_ROW, {"id": card_id, "sid": ctx.session_id}).first()
+    row = _CARD_ROW.first(ctx.conn, {"id": card_id, "sid": ctx.session_id})
     if row is None:
         raise NotFound(MISSING["card"], code="unknown_card")
     return row
@@ -417,8 +419,12 @@ _CELL_SLOTS = (select(_CARDS.c.id, _CARDS.c.position)
                       _CARDS.c.lane_id == bindparam("lane_id"), _CARDS.c.id != bindparam("exclude"))
                .order_by(_CARDS.c.position, _CARDS.c.id))
 _SET_POSITION = update(_CARDS).where(_CARDS.c.id == bindparam("card_id")).values(position=bindparam("pos"))
-_INSERT_CARD = insert(_CARDS)
-_DELETE_CARD = delete(_CARDS).where(_CARDS.c.id == bindparam("card_id"))
+_INSERT_CARD_KEYS = ("session_id", "phase_id", "lane_id", "position", "title", "statement", "channels",
+                     "library_entry_id", "author_participant_id", "author_facilitator_id", "author_name", "votes",
+                     "created_at", "updated_at")
+_INSERT_CARD = Prepared(insert(_CARDS).values({k: bindparam(k, type_=_CARDS.c[k].type) for k in _INSERT_CARD_KEYS})
+                        .returning(_CARDS.c.id))
+_DELETE_CARD = Prepared(delete(_CARDS).where(_CARDS.c.id == bindparam("card_id")))
 
 
 def _changed_behind_orm(ctx: Context, card_ids, *, deleted: bool = False) -> None:
@@ -434,7 +440,7 @@ def _changed_behind_orm(ctx: Context, card_ids, *, deleted: bool = False) -> Non
 
 # The same slots, and in the same round trip whether the phase and the lane belong to the session
 # (one row with a NULL card when the cell is empty).
-_CHECKED_CELL_SLOTS = (
+_CHECKED_CELL_SLOTS = Prepared(
     select(_CELL.selected_columns.phase_id, _CELL.selected_columns.lane_id, _CARDS.c.id, _CARDS.c.position)
     .select_from(_ONE.outerjoin(_CARDS, and_(
         _CARDS.c.session_id == bindparam("sid"), _CARDS.c.phase_id == bindparam("phase_id"),
@@ -444,8 +450,8 @@ _CHECKED_CELL_SLOTS = (
 
 def _checked_cell_slots(ctx: Context, phase_id: int, lane_id: int, exclude: int | None = None) -> list[_Slot]:
     """The cards of a cell in order, after checking that its phase and lane belong to this session."""
-    rows = ctx.conn.execute(_CHECKED_CELL_SLOTS, {"sid": ctx.session_id, "phase_id": phase_id,
-                                                  "lane_id": lane_id, "exclude": exclude or 0}).all()
+    rows = _CHECKED_CELL_SLOTS.rows(ctx.conn, {"sid": ctx.session_id, "phase_id": phase_id,
+                                               "lane_id": lane_id, "exclude": exclude or 0})
     if rows[0].phase_id is None:
         raise NotFound(MISSING["phase"], code="unknown_phase")
     if rows[0].lane_id is None:
@@ -504,7 +510,7 @@ def card_add(ctx: Context, op: dict) -> dict:
         author_facilitator_id=ctx.actor.id if ctx.actor.kind == "facilitator" else None,
         author_name=ctx.actor.name[: v.LIMITS["author_name"]], votes=0, created_at=now, updated_at=now,
     )
-    card_id = ctx.conn.execute(_INSERT_CARD, values).inserted_primary_key[0]
+    card_id = _INSERT_CARD.first(ctx.conn, values).id
     card = SimpleNamespace(id=card_id, **values)
     return {"card": card_dict(card), "renumbered": renumbered}  # names are taken out when sent (redact.py)
 
@@ -531,8 +537,8 @@ def card_update(ctx: Context, op: dict) -> dict:
                               code="missing_field")
     # last writer wins per field: only the fields named in this operation change
     now = utcnow()
-    ctx.conn.execute(_card_update_statement(tuple(changes)),
-                     {"card_id": card.id, "now": now, **{f"new_{k}": value for k, value in changes.items()}})
+    _card_update_statement(tuple(changes)).execute(
+        ctx.conn, {"card_id": card.id, "now": now, **{f"new_{k}": value for k, value in changes.items()}})
     _changed_behind_orm(ctx, [card.id])
     return {"id": card.id, "changes": changes, "updated_at": iso(now)}
 
@@ -544,8 +550,8 @@ def _card_update_statement(fields: tuple):
     """One pre-built UPDATE per combination of changed fields (at most seven): built once, cached."""
     stmt = _CARD_UPDATES.get(fields)
     if stmt is None:
-        stmt = update(_CARDS).where(_CARDS.c.id == bindparam("card_id")).values(
-            updated_at=bindparam("now"), **{k: bindparam(f"new_{k}") for k in fields})
+        stmt = Prepared(update(_CARDS).where(_CARDS.c.id == bindparam("card_id")).values(
+            updated_at=bindparam("now"), **{k: bindparam(f"new_{k}", type_=_CARDS.c[k].type) for k in fields}))
         _CARD_UPDATES[fields] = stmt
     return stmt
 
@@ -561,22 +567,23 @@ def card_move(ctx: Context, op: dict) -> dict:
         slots = _checked_cell_slots(ctx, phase_id, lane_id, exclude=card.id)
     index = v.integer(op, "index", required=False)
     position, renumbered = _place_in_cell(ctx, phase_id, lane_id, index, exclude=card.id, slots=slots)
-    ctx.conn.execute(_MOVE_CARD, {"card_id": card.id, "phase": phase_id, "lane": lane_id, "pos": position,
+    _MOVE_CARD.execute(ctx.conn, {"card_id": card.id, "phase": phase_id, "lane": lane_id, "pos": position,
                                   "now": utcnow()})
     _changed_behind_orm(ctx, [card.id])
     return {"id": card.id, "phase_id": phase_id, "lane_id": lane_id, "position": position,
             "renumbered": renumbered}
 
 
-_MOVE_CARD = update(_CARDS).where(_CARDS.c.id == bindparam("card_id")).values(
-    phase_id=bindparam("phase"), lane_id=bindparam("lane"), position=bindparam("pos"), updated_at=bindparam("now"))
+_MOVE_CARD = Prepared(update(_CARDS).where(_CARDS.c.id == bindparam("card_id")).values(
+    phase_id=bindparam("phase"), lane_id=bindparam("lane"), position=bindparam("pos"),
+    updated_at=bindparam("now", type_=_CARDS.c.updated_at.type)))
 
 
 @operation("card.delete")
 def card_delete(ctx: Context, op: dict) -> dict:
     card = _card(ctx, op)
     _check_card_owner(ctx, card)
-    ctx.conn.execute(_DELETE_CARD, {"card_id": card.id})  # its votes go with it (ON DELETE CASCADE)
+    _DELETE_CARD.execute(ctx.conn, {"card_id": card.id})  # its votes go with it (ON DELETE CASCADE)
     _changed_behind_orm(ctx, [card.id], deleted=True)
     return {"id": card.id}
 
