@@ -191,7 +191,7 @@ def test_a_cached_snapshot_frame_follows_joins_votes_session_edits_and_anonymisa
 
     from workshop.board import Actor, apply_operation
     from workshop.db import db
-    from workshop.db import read_connection
+    from workshop.db import autocommit_reads
     from workshop.live.catchup import cached_snapshot_frame, compact_snapshot, compact_snapshot_frame, snapshot_message
     from workshop.models import Card, Lane, WorkshopSession
     from workshop.privacy import anonymise_session
@@ -208,8 +208,11 @@ def test_a_cached_snapshot_frame_follows_joins_votes_session_edits_and_anonymisa
             seq, _hidden, text = compact_snapshot_frame(db.session, session_id, viewer)
             message = snapshot_message(db.session, session_id, viewer)
             db.session.remove()
-            with read_connection(db.engine, consistent=True) as conn:  # what a join reads: the cached parts
-                fast = cached_snapshot_frame(conn, session_id, viewer)
+            with autocommit_reads(db.engine) as conn:  # what a join reads: the cached parts
+                fast = cached_snapshot_frame(db.engine, conn, session_id, viewer)
+            if fast is None:  # a participant during a vote: the transaction path, as above
+                assert viewer.kind == "participant" and json.loads(text)["compact"]["vote"] is not None
+                fast = (seq, _hidden, text)
             got, fast = json.loads(text), json.loads(fast[2])
             want = json.loads(json.dumps(compact_snapshot(message["snapshot"])))
             for timer in (got["compact"]["timer"], fast["compact"]["timer"], want["timer"]):

@@ -241,20 +241,33 @@ def read_transaction(session):
         _READ_ONLY.reset(token)
 
 
+class _Reader:
+    """What ``Prepared`` needs of a connection: its dialect and its pooled DBAPI connection."""
+
+    __slots__ = ("dialect", "connection")
+
+    def __init__(self, dialect, connection):
+        self.dialect, self.connection = dialect, connection
+
+
 @contextmanager
-def read_connection(engine, consistent: bool = False):
-    """``read_transaction`` on a bare Core connection, for the hot reads of a websocket joining:
-    the same transaction without the ORM session's per-transaction work (about a third of a
-    small query's cost). ``consistent``: on PostgreSQL, all its statements see one snapshot."""
-    token = _READ_ONLY.set(True)
+def autocommit_reads(engine):
+    """A pooled connection for reads of one statement each (``workshop.board.prepared``), each its
+    own implicit transaction: no ``BEGIN``/``COMMIT`` around them, which on PostgreSQL are two
+    round trips of three. Only for a read that needs no second statement to agree with it."""
+    raw = engine.raw_connection()
+    driver = raw.driver_connection
+    postgres = engine.dialect.name == "postgresql"  # SQLite's driver is in autocommit mode anyway (make_engine)
     try:
-        with engine.connect() as conn:
-            if consistent and conn.dialect.name == "postgresql":
-                conn.execution_options(isolation_level="REPEATABLE READ")
-            with conn.begin():
-                yield conn
+        if postgres:
+            driver.autocommit = True
+        yield _Reader(engine.dialect, raw)
     finally:
-        _READ_ONLY.reset(token)
+        try:
+            if postgres and not driver.closed:
+                driver.autocommit = False
+        finally:
+            raw.close()
 
 
 class _AppDatabase:

@@ -10,7 +10,8 @@ from flask_login import current_user
 from sqlalchemy import and_, bindparam, literal, select
 
 from .board import Actor
-from .db import db, read_connection
+from .board.prepared import Prepared
+from .db import autocommit_reads, db
 from .models import Participant, WorkshopSession
 from .sessions import hash_token, participant_for_token
 
@@ -76,23 +77,23 @@ _ONE = select(literal(1).label("one")).subquery()
 _WS, _P = WorkshopSession.__table__, Participant.__table__
 # The facilitator of session :sid and its participant with token hash :h, in one query that
 # looks up both whether or not the session exists (see require_session).
-_MEMBER = (select(_WS.c.facilitator_id, _WS.c.anonymous, _P.c.id, _P.c.display_name)
-           .select_from(_ONE.outerjoin(_WS, _WS.c.id == bindparam("sid"))
-                        .outerjoin(_P, and_(_P.c.token_hash == bindparam("h"), _P.c.session_id == bindparam("sid"),
-                                            _P.c.removed_at.is_(None)))))
+_MEMBER = Prepared(select(_WS.c.facilitator_id, _WS.c.anonymous, _P.c.id, _P.c.display_name)
+                   .select_from(_ONE.outerjoin(_WS, _WS.c.id == bindparam("sid"))
+                                .outerjoin(_P, and_(_P.c.token_hash == bindparam("h"),
+                                                    _P.c.session_id == bindparam("sid"), _P.c.removed_at.is_(None)))))
 
 
 def require_member(session_id: int) -> tuple[Actor, bool]:
     """Who is looking at a session and whether it hides names; 404 for everyone else.
 
     ``require_session`` for the websocket upgrade, which needs no session row: the same
-    rule and the same answer, in one query instead of three, on a bare connection.
+    rule and the same answer, in one statement instead of three, with no transaction around it.
     """
     user_id = _logged_in_id()
     token = participant_token(session_id)
     valid = isinstance(token, str) and 0 < len(token) <= 100  # as participant_for_token
-    with read_connection(db.engine) as conn:
-        row = conn.execute(_MEMBER, {"sid": session_id, "h": hash_token(token) if valid else ""}).one()
+    with autocommit_reads(db.engine) as conn:
+        row = _MEMBER.first(conn, {"sid": session_id, "h": hash_token(token) if valid else ""})
     if row.facilitator_id is not None and user_id == row.facilitator_id:
         return Actor("facilitator", current_user.id, current_user.display_name), bool(row.anonymous)
     if row.id is None or row.facilitator_id is None:

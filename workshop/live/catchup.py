@@ -8,11 +8,12 @@ import time
 import weakref
 
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, scoped_session
 
 from ..board import Actor, OpResult, board_snapshot
 from ..board.facilitation import latest_vote, own_votes, timer_dict, vote_dict
 from ..board.snapshot import board_parts, snapshot_cards, snapshot_head
+from ..board.prepared import Prepared
 from ..db import utcnow
 from ..board.redact import own_card_add
 from ..models import BoardEvent, Participant, WorkshopSession
@@ -80,14 +81,14 @@ def _cached(db: Session, key: tuple, read):
     return value
 
 
-_STATE = select(WorkshopSession.__table__,
-                select(func.max(Participant.id)).where(Participant.session_id == WorkshopSession.id)
-                .scalar_subquery().label("newest_participant")).where(WorkshopSession.id == bindparam("sid"))
+_STATE = Prepared(select(WorkshopSession.__table__,
+                         select(func.max(Participant.id)).where(Participant.session_id == WorkshopSession.id)
+                         .scalar_subquery().label("newest_participant")).where(WorkshopSession.id == bindparam("sid")))
 
 
-def _state(db: Session, session_id: int):
+def _state(db, session_id: int):
     """``(row, key)``: the session row and what the cache keys are made of (None: no session)."""
-    row = db.execute(_STATE, {"sid": session_id}).first()
+    row = _STATE.first(db.connection() if isinstance(db, (Session, scoped_session)) else db, {"sid": session_id})
     if row is None:
         return None, None
     return row, repr(tuple(row)[:-1])
@@ -146,15 +147,16 @@ def _assemble(db, row, head: tuple, cards_json: str, viewer: Actor) -> tuple[int
                                           + ',"vote":' + encode(vote) + ',"cards":' + cards_json + "}}")
 
 
-def cached_snapshot_frame(conn, session_id: int, viewer: Actor) -> tuple[int, bool, str] | None:
-    """``compact_snapshot_frame`` when its parts are cached, read on a Core connection
-    (``db.read_connection``); None when they are not (or the session is gone)."""
+def cached_snapshot_frame(engine, conn, session_id: int, viewer: Actor) -> tuple[int, bool, str] | None:
+    """``compact_snapshot_frame`` from one read of the session row (``db.autocommit_reads``), when
+    the rest is cached; None when it is not, when a participant's own votes must be read too (that
+    needs a second statement in the same transaction), or when the session is gone."""
     row, state = _state(conn, session_id)
     if row is None:
         return None
-    head = _hit(conn.engine, _head_key(session_id, state, row, viewer))
-    cards_json = _hit(conn.engine, _cards_json_key(session_id, state, row, viewer))
-    if head is None or cards_json is None:
+    head = _hit(engine, _head_key(session_id, state, row, viewer))
+    cards_json = _hit(engine, _cards_json_key(session_id, state, row, viewer))
+    if head is None or cards_json is None or (head[2] is not None and viewer.kind == "participant"):
         return None
     return _assemble(conn, row, head, cards_json, viewer)
 

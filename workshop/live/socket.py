@@ -67,7 +67,7 @@ from wsproto.events import TextMessage
 from wsproto.utilities import LocalProtocolError
 
 from ..board import Actor, BoardError
-from ..db import db, read_connection, read_transaction
+from ..db import autocommit_reads, db, read_transaction
 from ..models import Facilitator, Participant
 from ..identity import require_member
 from ..board.redact import people_without_names
@@ -848,8 +848,9 @@ class LiveConnection:
             return build(session, session_id, self.actor)
 
         if FEATURE_COMPACT_SNAPSHOT in self.features:
-            with read_connection(db.engine, consistent=True) as conn:  # most joins: all of it cached
-                frame = catchup.cached_snapshot_frame(conn, self.session_id, self.actor)
+            engine = db.engine
+            with autocommit_reads(engine) as conn:  # most joins: all of it cached
+                frame = catchup.cached_snapshot_frame(engine, conn, self.session_id, self.actor)
             if frame is None:
                 frame = self._read(read, self.session_id, catchup.compact_snapshot_frame)
             if frame is None:
