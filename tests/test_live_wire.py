@@ -291,3 +291,31 @@ def test_the_compact_frame_is_the_compact_snapshot_whoever_asks_and_whatever_the
                     timer.pop("now")  # the clock moved between the two reads
                 assert frame == {"type": "snapshot", "seq": message["seq"], "compact": want}
                 db.session.remove()
+
+
+def test_a_closed_websocket_leaves_nothing_for_the_garbage_collector_to_free(app, live, facilitator, make_session):
+    """flask-sock defines a response class per connection; a thousand sockets closing left a thousand
+    classes that only a collection frees (a 20-50 ms pause of every socket of the worker)."""
+    import gc
+    import time
+
+    url, fac_cookie, (piet,) = _room(app, live, facilitator, make_session, ("Piet",))
+
+    def classes():
+        return sum(1 for o in gc.get_objects() if issubclass(type(o), type))
+
+    for cookie in (fac_cookie, piet):  # warm up: what a first connection imports or caches
+        with WsClient(url, cookie):
+            pass
+    time.sleep(0.3)
+    gc.collect()
+    gc.disable()  # count what the connections leave behind, before any collection frees it
+    try:
+        before = classes()
+        for _ in range(5):
+            with WsClient(url, piet):
+                pass
+        time.sleep(0.5)  # the server's handlers end after the clients close
+        assert classes() - before < 5
+    finally:
+        gc.enable()

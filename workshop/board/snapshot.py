@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from ..db import utcnow
 from ..models import Card, Lane, Participant, Phase, PlateItem, WorkshopSession
 from .actor import Actor
+from .prepared import Prepared
 from .facilitation import agenda_rounds, latest_vote, round_dict, settings_dict, timer_dict, vote_dict
 from .serialize import iso, card_dict, lane_dict, phase_dict, plate_item_dict
 
@@ -44,10 +45,19 @@ def _card_for(card: Card, show_names: bool, viewer: Actor | None) -> dict:
     return out
 
 
+_CARDS_IN_ORDER = Prepared(select(Card.__table__).where(Card.session_id == bindparam("sid"))
+                           .order_by(Card.position, Card.id))
+
+
 def snapshot_cards(db: Session, ws: WorkshopSession, viewer: Actor | None = None) -> list[dict]:
-    """The board's cards in order, as ``viewer`` may see them."""
+    """The board's cards in order, as ``viewer`` may see them.
+
+    Read as plain rows, not ORM objects: a 500-card board's ORM instances were thousands of
+    objects in reference cycles, freed only by the collector (a 23 ms young collection when a
+    room reconnected at once)."""
     show_names = not ws.anonymous or (viewer is not None and viewer.is_facilitator)
-    rows = db.scalars(select(Card).where(Card.session_id == ws.id).order_by(Card.position, Card.id))
+    db.flush()  # what an ORM query would have flushed first
+    rows = _CARDS_IN_ORDER.rows(db.connection(), {"sid": ws.id})
     return [_card_for(c, show_names, viewer) for c in rows]
 
 
