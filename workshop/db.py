@@ -78,6 +78,15 @@ class SQLiteWriterLock:
         return self._lock.locked()
 
 
+def _driver_begin(conn, statement: str) -> None:
+    import sqlite3
+
+    try:
+        conn.connection.driver_connection.execute(statement)
+    except sqlite3.Error as err:
+        raise OperationalError(statement, {}, err) from err
+
+
 def make_engine(url: str, **kw) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10}, **kw)
@@ -89,14 +98,16 @@ def make_engine(url: str, **kw) -> Engine:
         # lock up front so two writers never deadlock on a lock upgrade. A read
         # transaction (``read_transaction``) is a plain BEGIN: in WAL mode it
         # reads a snapshot and neither waits for the writer nor blocks it.
+        # BEGIN goes straight to the driver: through exec_driver_sql it cost SQLAlchemy's whole
+        # execution path, on every board operation. A driver error comes out as SQLAlchemy's.
         @event.listens_for(engine, "begin")
         def _begin(conn):  # pragma: no cover - trivial
             if _READ_ONLY.get():
-                conn.exec_driver_sql("BEGIN")
+                _driver_begin(conn, "BEGIN")
                 return
             writer.acquire(conn)
             try:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                _driver_begin(conn, "BEGIN IMMEDIATE")
             except BaseException:
                 writer.release(conn.info)
                 raise
