@@ -62,12 +62,13 @@ from flask import Blueprint, Response, abort, current_app, g, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_sock import Sock
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from simple_websocket import ConnectionClosed, Server
 from wsproto.events import TextMessage
 from wsproto.utilities import LocalProtocolError
 
 from ..board import Actor, BoardError
+from ..board.prepared import Prepared
 from ..db import autocommit_reads, db, read_transaction
 from ..models import Facilitator, Participant
 from ..identity import require_member
@@ -330,12 +331,12 @@ class _Recent:
     """
 
     def __init__(self, fn):
-        self._fn = fn  # fn(session, key) -> value
+        self._fn = fn  # fn(connection, key) -> value
         # per database engine: key -> (read at, value)
         self._caches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def get(self, engine, read, key: int, max_age: float):
-        """``read(fn, *args)`` runs a read in a short transaction (only when the cache is old)."""
+        """``read(fn, key)`` runs the read (only when the cache is old)."""
         cache = self._caches.setdefault(engine, {})
         now = time.monotonic()
         hit = cache.get(key)
@@ -348,13 +349,24 @@ class _Recent:
         return hit[1]
 
 
-def _current_participants(session, session_id: int) -> frozenset:
-    return frozenset(session.scalars(select(Participant.id).where(
-        Participant.session_id == session_id, Participant.removed_at.is_(None))))
+_MEMBER_IDS = Prepared(select(Participant.id).where(Participant.session_id == bindparam("sid"),
+                                                    Participant.removed_at.is_(None)))
+_LOGIN_VERSION = Prepared(select(Facilitator.session_version).where(Facilitator.id == bindparam("fid")))
 
 
-def _login_version(session, facilitator_id: int) -> int | None:
-    return session.scalar(select(Facilitator.session_version).where(Facilitator.id == facilitator_id))
+def _single_read(fn, key: int):
+    """``fn(conn, key)`` on a connection without a transaction around it (one statement)."""
+    with autocommit_reads(db.engine) as conn:
+        return fn(conn, key)
+
+
+def _current_participants(conn, session_id: int) -> frozenset:
+    return frozenset(row.id for row in _MEMBER_IDS.rows(conn, {"sid": session_id}))
+
+
+def _login_version(conn, facilitator_id: int) -> int | None:
+    row = _LOGIN_VERSION.first(conn, {"fid": facilitator_id})
+    return row.session_version if row is not None else None
 
 
 _members = _Recent(_current_participants)
@@ -536,11 +548,12 @@ class LiveConnection:
 
     def _still_member(self) -> bool:
         """The participant was not removed since the upgrade (which verified the token)."""
-        return self.actor.id in _members.get(db.engine, self._read, self.session_id, self.ping_interval / 2)
+        return self.actor.id in _members.get(db.engine, _single_read, self.session_id, self.ping_interval / 2)
 
     def _still_logged_in(self) -> bool:
         """The facilitator's login (checked at the upgrade) was not ended since, by a logout."""
-        return _login_versions.get(db.engine, self._read, self.actor.id, self.ping_interval / 2) == self.login_version
+        return _login_versions.get(db.engine, _single_read, self.actor.id,
+                                   self.ping_interval / 2) == self.login_version
 
     # -- presence -----------------------------------------------------------
 
