@@ -60,8 +60,9 @@ def test_board_on_postgresql_with_concurrent_writers(pg_url):
 
 @pytest.mark.postgres
 def test_operations_that_waited_for_another_writers_lock_see_what_it_stored(pg_url):
-    """A resend of an operation another process is storing right now is recognised as a duplicate,
-    and an edit of a card that process deletes is refused, although both were read while it held the lock."""
+    """A resend of an operation another process is storing right now is recognised as a duplicate, an
+    edit of a card that process deletes is refused, and so is an operation of the participant it
+    removes, although all three were read while it held the lock."""
     from sqlalchemy import create_engine, text
 
     from workshop.board import BoardError
@@ -74,6 +75,13 @@ def test_operations_that_waited_for_another_writers_lock_see_what_it_stored(pg_u
         doomed = db.session.scalars(select(Card.id).where(Card.session_id == sid)).first()
         db.session.remove()
     actor = Actor("facilitator", fac_id, "Lock")
+    with app.app_context():
+        from workshop.sessions import join_session
+
+        piet, _token = join_session(db.session, db.session.get(WorkshopSession, sid), "Piet")
+        db.session.commit()
+        piet = Actor("participant", piet.id, "Piet")
+        db.session.remove()
     holding, release = threading.Event(), threading.Event()
     results, errors = {}, {}
 
@@ -83,16 +91,17 @@ def test_operations_that_waited_for_another_writers_lock_see_what_it_stored(pg_u
                 results["add"] = apply_operation(db.session, sid, actor, {"type": "card.add", "op_id": "x",
                                                                           "title": "Eén keer", **cell})
                 apply_operation(db.session, sid, actor, {"type": "card.delete", "op_id": "d", "id": doomed})
+                apply_operation(db.session, sid, actor, {"type": "participant.remove", "op_id": "r", "id": piet.id})
                 holding.set()
                 assert release.wait(20)
                 db.session.commit()
             finally:
                 db.session.remove()
 
-    def later(name, op):
+    def later(name, op, who=actor):
         with app.app_context():
             try:
-                results[name] = apply_operation(db.session, sid, actor, op)
+                results[name] = apply_operation(db.session, sid, who, op)
                 db.session.commit()
             except BoardError as err:
                 errors[name] = err.code
@@ -105,24 +114,26 @@ def test_operations_that_waited_for_another_writers_lock_see_what_it_stored(pg_u
     waiters = [threading.Thread(target=later, args=("resend", {"type": "card.add", "op_id": "x", "title": "Eén keer",
                                                               **cell})),
                threading.Thread(target=later, args=("edit", {"type": "card.update", "op_id": "e", "id": doomed,
-                                                            "title": "Te laat"}))]
+                                                            "title": "Te laat"})),
+               threading.Thread(target=later, args=("removed", {"type": "card.add", "op_id": "p", "title": "Van Piet",
+                                                               **cell}, piet))]
     for t in waiters:
         t.start()
     probe = create_engine(pg_url)
-    with probe.connect() as conn:  # both wait for the session row's lock
+    with probe.connect() as conn:  # all three wait for the session row's lock
         for _ in range(200):
             n = conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
                                   "AND datname = current_database()")).scalar()
-            if n >= 2:
+            if n >= 3:
                 break
             threading.Event().wait(0.05)
-        assert n >= 2
+        assert n >= 3
     probe.dispose()
     release.set()
     for t in [a, *waiters]:
         t.join(30)
     assert results["resend"].duplicate and results["resend"].seq == results["add"].seq
-    assert errors == {"edit": "unknown_card"}
+    assert errors == {"edit": "unknown_card", "removed": "removed"}
     with app.app_context():
         assert db.session.scalar(select(func.count(Card.id)).where(Card.session_id == sid,
                                                                    Card.title == "Eén keer")) == 1

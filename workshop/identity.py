@@ -90,6 +90,8 @@ def require_member(session_id: int) -> tuple[Actor, bool]:
     rule and the same answer, in one statement instead of three, with no transaction around it.
     """
     user_id = _logged_in_id()
+    if db.session.registry.has():  # loading the login began a transaction: end it, not hold two connections
+        db.session.commit()  # (what was loaded stays usable: sessions never expire on commit)
     token = participant_token(session_id)
     valid = isinstance(token, str) and 0 < len(token) <= 100  # as participant_for_token
     with autocommit_reads(db.engine) as conn:

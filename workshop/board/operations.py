@@ -196,7 +196,13 @@ def apply_operation(db: Session, ws: WorkshopSession | int, actor: Actor, op, *,
     if checks_login and row.login_version != login_version:
         raise Forbidden(N_("You have been logged out. Log in again to continue."), code="logged_out")
 
-    fresh = _AFTER_LOCK.first(conn, params) if postgres and row.snapshot_seq != row.seq else row
+    fresh = row
+    if postgres and row.snapshot_seq != row.seq:
+        fresh = _AFTER_LOCK.first(conn, {**params, "fid": row.facilitator_id})
+        if actor.kind == "participant" and not fresh.member_now:  # removed while we waited
+            raise Forbidden(N_("You are no longer a participant of this session."), code="removed")
+        if checks_login and fresh.login_version_now != login_version:
+            raise Forbidden(N_("You have been logged out. Log in again to continue."), code="logged_out")
     if fresh.seen_seq is not None:
         seen = conn.execute(_SEEN_OP, {"sid": session_id, "op_id": op_id}).first()
         return OpResult(seen.seq, seen.type, seen.payload, op_id, seen.actor, duplicate=True,
@@ -287,9 +293,17 @@ def _lock_statement(login: bool, card: bool, snapshot: bool):
     return stmt
 
 
-# PostgreSQL, right after the lock: the op_id check and the card's row, as of now (one round trip)
+# PostgreSQL, right after the lock when another writer moved the session on: the op_id check, the
+# card's row, membership and the login version, as of now (one round trip)
 _ONE = select(literal_column("1").label("one")).subquery("one")  # one row, to outer-join a lookup onto
-_AFTER_LOCK = Prepared(select(_SEEN_SEQ, *_CARD_COLUMNS).select_from(_ONE.outerjoin(_CARDS, _CARD_OF_SESSION)))
+_MEMBER_NOW = (select(_PARTICIPANTS.c.id).where(_PARTICIPANTS.c.id == bindparam("pid"),
+                                                _PARTICIPANTS.c.session_id == bindparam("sid"),
+                                                _PARTICIPANTS.c.removed_at.is_(None))
+               .scalar_subquery().label("member_now"))
+_LOGIN_VERSION_NOW = (select(_FACILITATORS.c.session_version).where(_FACILITATORS.c.id == bindparam("fid"))
+                      .scalar_subquery().label("login_version_now"))
+_AFTER_LOCK = Prepared(select(_SEEN_SEQ, *_CARD_COLUMNS, _MEMBER_NOW, _LOGIN_VERSION_NOW)
+                       .select_from(_ONE.outerjoin(_CARDS, _CARD_OF_SESSION)))
 _SEEN_OP = select(_EVENTS.c.seq, _EVENTS.c.type, _EVENTS.c.payload, _EVENTS.c.actor).where(
     _EVENTS.c.session_id == bindparam("sid"), _EVENTS.c.op_id == bindparam("op_id"))
 _BUMP_SEQ_CORE = update(_WS).where(_WS.c.id == bindparam("sid")).values(seq=bindparam("new_seq"),

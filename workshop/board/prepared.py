@@ -10,6 +10,8 @@ hands the SQL to the DBAPI cursor of the *same* connection, inside the same
 transaction. Rows come back as named tuples with SQLAlchemy's result
 conversions applied. Only plain statements qualify: no "expanding" IN lists, no
 server-side defaults read back (``compile`` refuses them at first use).
+Errors are the driver's own (``sqlite3`` / ``psycopg``), not wrapped in
+``sqlalchemy.exc``, and engine events do not see these statements.
 """
 from __future__ import annotations
 
@@ -55,7 +57,11 @@ class Prepared:
         for name, proc in processors.items():
             values[name] = proc(values[name])
         cursor = conn.connection.driver_connection.cursor()
-        cursor.execute(sql, [values[n] for n in positional] if positional is not None else values)
+        try:
+            cursor.execute(sql, [values[n] for n in positional] if positional is not None else values)
+        except BaseException:
+            cursor.close()
+            raise
         if results is _UNKNOWN:
             results = None
             if columns is not None:

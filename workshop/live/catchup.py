@@ -73,11 +73,12 @@ def _cached(db: Session, key: tuple, read):
     value = read()
     cache.pop(key, None)  # re-inserted last: the dict's order is the order of age
     cache[key] = (now, value)
-    while cache:
-        oldest = next(iter(cache))
-        if len(cache) <= CACHE_SIZE and now - cache[oldest][0] < CACHE_SECONDS:
+    while cache:  # (another thread may evict at the same time: nothing here may raise)
+        oldest = next(iter(cache), None)
+        entry = cache.get(oldest) if oldest is not None else None
+        if entry is not None and len(cache) <= CACHE_SIZE and now - entry[0] < CACHE_SECONDS:
             break
-        del cache[oldest]
+        cache.pop(oldest, None)
     return value
 
 
