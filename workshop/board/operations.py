@@ -183,26 +183,21 @@ def apply_operation(db: Session, ws: WorkshopSession | int, actor: Actor, op, *,
               "card_id": card_id}
     # On PostgreSQL (READ COMMITTED) a statement reads what was committed when it *started*, except
     # the row it locks, which comes as it is once the lock is held. When another transaction moved
-    # the session on in between (it held the lock, or committed just before), the op_id check and
-    # the card row may be stale: the seq seen by the statement's snapshot then differs from the
-    # locked row's, and a second statement reads them again. Every write to what they read (the
+    # the session on in between (it held the lock, or committed just before), the op_id check, the
+    # card row and membership may be stale: the seq seen by the statement's snapshot then differs
+    # from the locked row's, and a second statement reads them (and the login version) again. Every write to what they read (the
     # event log, cards, membership) moves seq, so equal seqs mean they are current.
     postgres = conn.dialect.name == "postgresql"
     row = _lock_statement(checks_login, card_id is not None, snapshot=postgres).first(conn, params)
     if row is None:
         raise NotFound(N_("This session does not exist."))
-    if actor.kind == "participant" and not row.member:
-        raise Forbidden(N_("You are no longer a participant of this session."), code="removed")
-    if checks_login and row.login_version != login_version:
-        raise Forbidden(N_("You have been logged out. Log in again to continue."), code="logged_out")
-
     fresh = row
     if postgres and row.snapshot_seq != row.seq:
         fresh = _AFTER_LOCK.first(conn, {**params, "fid": row.facilitator_id})
-        if actor.kind == "participant" and not fresh.member_now:  # removed while we waited
-            raise Forbidden(N_("You are no longer a participant of this session."), code="removed")
-        if checks_login and fresh.login_version_now != login_version:
-            raise Forbidden(N_("You have been logged out. Log in again to continue."), code="logged_out")
+    if actor.kind == "participant" and not fresh.member:
+        raise Forbidden(N_("You are no longer a participant of this session."), code="removed")
+    if checks_login and fresh.login_version != login_version:
+        raise Forbidden(N_("You have been logged out. Log in again to continue."), code="logged_out")
     if fresh.seen_seq is not None:
         seen = conn.execute(_SEEN_OP, {"sid": session_id, "op_id": op_id}).first()
         return OpResult(seen.seq, seen.type, seen.payload, op_id, seen.actor, duplicate=True,
@@ -251,7 +246,7 @@ _FACILITATORS = Facilitator.__table__
 
 # Statements of the hot path, built once (their cache keys are memoised).
 _MEMBER = (select(_PARTICIPANTS.c.id).where(_PARTICIPANTS.c.id == bindparam("pid"),
-                                            _PARTICIPANTS.c.session_id == _WS.c.id,
+                                            _PARTICIPANTS.c.session_id == bindparam("sid"),
                                             _PARTICIPANTS.c.removed_at.is_(None))
            .scalar_subquery().label("member"))
 _SEEN_SEQ = (select(_EVENTS.c.seq).where(_EVENTS.c.session_id == bindparam("sid"),
@@ -296,13 +291,9 @@ def _lock_statement(login: bool, card: bool, snapshot: bool):
 # PostgreSQL, right after the lock when another writer moved the session on: the op_id check, the
 # card's row, membership and the login version, as of now (one round trip)
 _ONE = select(literal_column("1").label("one")).subquery("one")  # one row, to outer-join a lookup onto
-_MEMBER_NOW = (select(_PARTICIPANTS.c.id).where(_PARTICIPANTS.c.id == bindparam("pid"),
-                                                _PARTICIPANTS.c.session_id == bindparam("sid"),
-                                                _PARTICIPANTS.c.removed_at.is_(None))
-               .scalar_subquery().label("member_now"))
-_LOGIN_VERSION_NOW = (select(_FACILITATORS.c.session_version).where(_FACILITATORS.c.id == bindparam("fid"))
-                      .scalar_subquery().label("login_version_now"))
-_AFTER_LOCK = Prepared(select(_SEEN_SEQ, *_CARD_COLUMNS, _MEMBER_NOW, _LOGIN_VERSION_NOW)
+_AFTER_LOCK = Prepared(select(_SEEN_SEQ, *_CARD_COLUMNS, _MEMBER,
+                              select(_FACILITATORS.c.session_version).where(_FACILITATORS.c.id == bindparam("fid"))
+                              .scalar_subquery().label("login_version"))
                        .select_from(_ONE.outerjoin(_CARDS, _CARD_OF_SESSION)))
 _SEEN_OP = select(_EVENTS.c.seq, _EVENTS.c.type, _EVENTS.c.payload, _EVENTS.c.actor).where(
     _EVENTS.c.session_id == bindparam("sid"), _EVENTS.c.op_id == bindparam("op_id"))

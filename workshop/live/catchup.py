@@ -8,7 +8,7 @@ import time
 import weakref
 
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import Session, joinedload, scoped_session
+from sqlalchemy.orm import Session, joinedload
 
 from ..board import Actor, OpResult, board_snapshot
 from ..board.facilitation import latest_vote, own_votes, timer_dict, vote_dict
@@ -65,11 +65,12 @@ def _hit(engine, key: tuple):
 
 
 def _cached(db: Session, key: tuple, read):
-    cache = _caches.setdefault(db.get_bind(), {})
+    engine = db.get_bind()
+    value = _hit(engine, key)
+    if value is not None:
+        return value
+    cache = _caches.setdefault(engine, {})
     now = time.monotonic()
-    hit = cache.get(key)
-    if hit is not None and now - hit[0] < CACHE_SECONDS:
-        return hit[1]
     value = read()
     cache.pop(key, None)  # re-inserted last: the dict's order is the order of age
     cache[key] = (now, value)
@@ -87,9 +88,9 @@ _STATE = Prepared(select(WorkshopSession.__table__,
                          .scalar_subquery().label("newest_participant")).where(WorkshopSession.id == bindparam("sid")))
 
 
-def _state(db, session_id: int):
+def _state(conn, session_id: int):
     """``(row, key)``: the session row and what the cache keys are made of (None: no session)."""
-    row = _STATE.first(db.connection() if isinstance(db, (Session, scoped_session)) else db, {"sid": session_id})
+    row = _STATE.first(conn, {"sid": session_id})
     if row is None:
         return None, None
     return row, repr(tuple(row)[:-1])
@@ -111,7 +112,7 @@ def _names_key(row, viewer: Actor):
 
 def snapshot_message(db: Session, session_id: int, viewer: Actor) -> dict | None:
     """The whole board as one frame; the caller reads it in one consistent transaction."""
-    row, state = _state(db, session_id)
+    row, state = _state(db.connection(), session_id)
     if row is None:
         return None
     ws = _session_row(db, session_id)
@@ -170,7 +171,7 @@ def compact_snapshot_frame(db: Session, session_id: int, viewer: Actor) -> tuple
     (most of the bytes) once per board state and who may see which names. Per connection only
     the session row is read, the timer computed and, during a vote, a participant's own votes.
     """
-    row, state = _state(db, session_id)
+    row, state = _state(db.connection(), session_id)
     if row is None:
         return None
     head = _cached(db, _head_key(session_id, state, row, viewer), lambda: _frame_head(db, session_id, state, viewer))

@@ -216,10 +216,9 @@ class _ReaderThread:
     def __init__(self, target=None, **_kwargs):
         self._reader = target
         self.name = "ws-reader (_thread)"  # simple-websocket rewrites the "(_thread)" part
-        self.handle = None
 
     def start(self) -> None:
-        self.handle = _spawn(self._read, self.name)
+        _spawn(self._read, self.name)
 
     def _read(self):
         try:
@@ -949,17 +948,14 @@ class LiveConnection:
                 frame = catchup.cached_snapshot_frame(engine, conn, self.session_id, self.actor)
             if frame is None:
                 frame = self._read(read, self.session_id, catchup.compact_snapshot_frame)
-            if frame is None:
-                self._flush_and_close(CLOSE_NOT_ALLOWED, "session deleted")
-                raise _Stop
-            seq, anonymous, text = frame
         else:
             message = self._read(read, self.session_id, catchup.snapshot_message)
-            if message is None:
-                self._flush_and_close(CLOSE_NOT_ALLOWED, "session deleted")
-                raise _Stop
-            seq, anonymous, text = (message["seq"], bool(message["snapshot"]["session"]["settings"]["anonymous"]),
-                                    encode(message))
+            frame = None if message is None else (
+                message["seq"], bool(message["snapshot"]["session"]["settings"]["anonymous"]), encode(message))
+        if frame is None:
+            self._flush_and_close(CLOSE_NOT_ALLOWED, "session deleted")
+            raise _Stop
+        seq, anonymous, text = frame
         self._write(text)
         self.last_sent = seq
         self._set_names_hidden(anonymous)
