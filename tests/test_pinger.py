@@ -1,0 +1,86 @@
+"""The one pinger per process (workshop/live/pinger.py): every open connection is pinged once per
+interval, never much early, and connections that come due close together share one wake-up.
+
+Plain threads and stand-in connections: what is under test is the schedule, not the socket
+(tests/test_live_wire.py pings real sockets).
+"""
+import threading
+import time
+
+from flask import Flask
+
+from workshop.live.pinger import Pinger
+
+INTERVAL = 0.5
+
+
+class Conn:
+    session_id = 1
+    ping_interval = INTERVAL
+
+    def __init__(self, rounds: list):
+        self.closed = threading.Event()
+        self.ticks: list[float] = []
+        self.rounds = rounds
+
+    def idle_tick(self):
+        t = time.monotonic()
+        self.ticks.append(t)
+        self.rounds.append(t)
+
+
+def wake_ups(times: list[float], gap: float) -> int:
+    """How many separate wake-ups ticked at these times (ticks closer than ``gap`` share one)."""
+    times = sorted(times)
+    return sum(1 for i, t in enumerate(times) if i == 0 or t - times[i - 1] > gap)
+
+
+def test_connections_joining_over_a_moment_are_pinged_together_once_per_interval():
+    pinger, rounds = Pinger(Flask(__name__)), []
+    conns = []
+    t0 = time.monotonic()
+    for _ in range(20):  # twenty joins, 2 ms apart
+        c = Conn(rounds)
+        conns.append(c)
+        pinger.add(c)
+        time.sleep(0.002)
+    time.sleep(3 * INTERVAL + 0.2)
+    for c in conns:
+        c.closed.set()
+    # every connection ticked at each interval: three times in 1.7 s
+    assert all(len(c.ticks) == 3 for c in conns), [len(c.ticks) for c in conns]
+    # in one wake-up per interval, not one per connection
+    assert wake_ups(rounds, gap=0.001) == 3
+    for c in conns:
+        gaps = [b - a for a, b in zip([t0] + c.ticks, c.ticks)]
+        assert all(INTERVAL - pinger.grain - 0.05 <= g <= INTERVAL + 0.2 for g in gaps), gaps
+
+
+def test_a_closed_connection_is_not_pinged_again_and_the_others_go_on():
+    pinger, rounds = Pinger(Flask(__name__)), []
+    stays, leaves = Conn(rounds), Conn(rounds)
+    pinger.add(stays)
+    pinger.add(leaves)
+    time.sleep(INTERVAL + 0.2)
+    leaves.closed.set()
+    time.sleep(INTERVAL)
+    stays.closed.set()
+    assert len(leaves.ticks) == 1
+    assert len(stays.ticks) == 2
+
+
+def test_a_failing_idle_check_does_not_stop_the_pings_of_the_others():
+    pinger, rounds = Pinger(Flask(__name__)), []
+
+    class Broken(Conn):
+        def idle_tick(self):
+            super().idle_tick()
+            raise RuntimeError("database gone")
+
+    broken, fine = Broken(rounds), Conn(rounds)
+    pinger.add(broken)
+    pinger.add(fine)
+    time.sleep(2 * INTERVAL + 0.2)
+    broken.closed.set()
+    fine.closed.set()
+    assert len(fine.ticks) == 2 and len(broken.ticks) == 2
