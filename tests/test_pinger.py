@@ -84,3 +84,54 @@ def test_a_failing_idle_check_does_not_stop_the_pings_of_the_others():
     broken.closed.set()
     fine.closed.set()
     assert len(fine.ticks) == 2 and len(broken.ticks) == 2
+
+
+def test_with_redis_a_round_refreshes_presence_in_one_round_trip_and_never_revives_a_closed_one(redis_url):
+    import uuid
+
+    import redis
+
+    from workshop.live.presence import RedisPresence
+
+    client = redis.Redis.from_url(redis_url)
+    sent = []
+
+    class Counting(redis.Redis):
+        def pipeline(self, *a, **kw):
+            pipe = super().pipeline(*a, **kw)
+            execute = pipe.execute
+
+            def counted(*ea, **ekw):
+                sent.append(len(pipe.command_stack))
+                return execute(*ea, **ekw)
+            pipe.execute = counted
+            return pipe
+
+    store = RedisPresence(Counting.from_url(redis_url), ttl=60, namespace=f"t{uuid.uuid4().hex[:8]}")
+    app = Flask(__name__)
+    app.extensions["presence"] = store
+    pinger = Pinger(app)
+
+    class Present(Conn):
+        def __init__(self, rounds, n):
+            super().__init__(rounds)
+            self.conn_id, self.n = f"c{n}", n
+
+        def idle_tick(self):
+            super().idle_tick()
+            store.set(7, self.conn_id, {"kind": "participant", "id": self.n, "name": f"P{self.n}",
+                                        "editing": None})
+            if self.n == 0:  # closes (and leaves) while the round is still going
+                self.closed.set()
+                store.remove(7, self.conn_id)
+
+    rounds = []
+    conns = [Present(rounds, n) for n in range(30)]
+    for c in conns:
+        pinger.add(c)
+    time.sleep(INTERVAL + 0.3)
+    for c in conns:
+        c.closed.set()
+    assert sent == [29 + 1], sent  # one round trip: 29 refreshes and the key's expiry
+    assert sorted(p["id"] for p in store.people(7)) == list(range(1, 30))
+    client.delete(store._key(7))

@@ -21,6 +21,7 @@ connection is left and starts again with the next one.
 """
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import logging
@@ -74,21 +75,36 @@ class Pinger:
                     while self._due and self._due[0][0] <= horizon:
                         ready.append(heapq.heappop(self._due)[2])
                 again = []
-                for n, ref in enumerate(ready, 1):
-                    if n % YIELD_EVERY == 0:
-                        time.sleep(0)  # a big round never holds up the live traffic for long
-                    conn = ref()
-                    if conn is None or conn.closed.is_set():
-                        continue
-                    try:
-                        conn.idle_tick()
-                    except Exception:  # noqa: BLE001 - one connection's trouble never stops the others' pings
-                        log.exception("idle check failed in session %s", conn.session_id)
-                    again.append((now + conn.ping_interval, next(self._order), ref))
-                conn = None  # no strong reference to the last one while waiting
+                with self._refreshing(ready):
+                    self._tick(ready, now, again)
                 with self._lock:
                     for item in again:
                         heapq.heappush(self._due, item)
+
+    def _refreshing(self, ready: list):
+        """The round's presence refreshes in one batch (one Redis round trip, see presence.py)."""
+        presence = self.app.extensions.get("presence")
+        if presence is None:
+            return contextlib.nullcontext()
+        round_ = {getattr(c, "conn_id", None): ref for ref in ready if (c := ref()) is not None}
+
+        def still_open(conn_id) -> bool:
+            conn = round_[conn_id]() if conn_id in round_ else None
+            return conn is not None and not conn.closed.is_set()
+        return presence.refreshing(still_open)
+
+    def _tick(self, ready: list, now: float, again: list) -> None:
+        for n, ref in enumerate(ready, 1):
+            if n % YIELD_EVERY == 0:
+                time.sleep(0)  # a big round never holds up the live traffic for long
+            conn = ref()
+            if conn is None or conn.closed.is_set():
+                continue
+            try:
+                conn.idle_tick()
+            except Exception:  # noqa: BLE001 - one connection's trouble never stops the others' pings
+                log.exception("idle check failed in session %s", conn.session_id)
+            again.append((now + conn.ping_interval, next(self._order), ref))
 
 
 def pinger_for(app) -> Pinger:
