@@ -94,7 +94,7 @@ def main(argv=None) -> int:
                 if profiler:
                     profiler.enable()
                 try:
-                    result = apply_in_transaction(db.session, ws.id, actor, op, login_version)
+                    result = apply_in_transaction(db.engine, ws.id, actor, op, login_version)
                 except BoardError:
                     errors += 1
                     continue

@@ -54,7 +54,7 @@ def test_a_queue_of_operations_is_one_transaction_and_a_bad_one_is_refused_alone
         try:
             writer._queue.extend(good)  # eight laptops sent at once: all queued while the writer was busy
             writer._active = True
-            writer._drain(db.session, hub, good[0])
+            writer._drain(db.engine, hub, good[0])
         finally:
             event.remove(db.engine, "commit", listener)
         assert count[0] == 1  # one transaction for the eight
@@ -71,7 +71,7 @@ def test_a_queue_of_operations_is_one_transaction_and_a_bad_one_is_refused_alone
         try:
             writer._queue.extend([more[0], bad, more[1], more[2]])
             writer._active = True
-            writer._drain(db.session, hub, more[0])
+            writer._drain(db.engine, hub, more[0])
         finally:
             event.remove(db.engine, "commit", listener)
         assert count[0] == 1  # a card operation is refused before it writes: the batch goes on without it
@@ -86,7 +86,7 @@ def test_a_queue_of_operations_is_one_transaction_and_a_bad_one_is_refused_alone
                 for i in range(2)]
         writer._queue.extend([last[0], wrong, last[1]])
         writer._active = True
-        writer._drain(db.session, hub, last[0])
+        writer._drain(db.engine, hub, last[0])
         with pytest.raises(BoardError) as refused:
             wrong.outcome()
         assert refused.value.code == "unknown_phase"
@@ -114,7 +114,7 @@ def test_laptops_sending_at_once_are_all_acknowledged_once_in_order(app, facilit
             barrier.wait()
             for i in range(5):
                 op_id = f"l{n}-{i}"
-                results[op_id] = writer.submit(db.session, hub, Job(
+                results[op_id] = writer.submit(db.engine, hub, Job(
                     actor, {"type": "card.add", "op_id": op_id, "title": f"{n}.{i}", **cell}, None)).seq
             db.session.remove()
 
@@ -162,7 +162,7 @@ def test_the_connection_holding_the_turn_hands_it_on_once_its_own_operation_is_s
     def laptop(op_id):
         with app.app_context():
             job = Job(actor, {"type": "card.add", "op_id": op_id, "title": op_id, **cell}, None)
-            done[op_id] = writer.submit(db.session, hub, job).seq
+            done[op_id] = writer.submit(db.engine, hub, job).seq
             db.session.remove()
 
     a = threading.Thread(target=laptop, args=("a",), name="a")

@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -279,6 +279,72 @@ def autocommit_reads(engine):
                 driver.autocommit = False
         finally:
             raw.close()
+
+
+class CoreUnit:
+    """One short write transaction on a Core connection, with an ORM session only if it is asked for.
+
+    The live writer's unit of work. Most board operations (the card ones) run as
+    Core statements on ``connection()``; for them the ORM session's lifecycle
+    (its transaction, flush, commit, close, the scoped registry) was a third of
+    the operation's CPU on SQLite. Any other attribute (``get``, ``add``,
+    ``scalars``…) goes to an ORM session created on first use, bound to the same
+    connection and transaction, so ORM-based handlers work unchanged.
+    ``commit`` flushes it and commits; ``close`` rolls back whatever was not
+    committed and returns the connection to the pool.
+    """
+
+    _NO_IDENTITY_MAP: dict = {}
+
+    def __init__(self, engine: Engine):
+        self._engine = engine
+        self._conn = None
+        self._orm: Session | None = None
+
+    def connection(self):
+        if self._conn is None:
+            conn = self._engine.connect()
+            try:
+                conn.begin()
+            except BaseException:
+                conn.close()
+                raise
+            self._conn = conn
+        return self._conn
+
+    @property
+    def orm(self) -> Session:
+        if self._orm is None:
+            self._orm = Session(bind=self.connection(), expire_on_commit=False)
+        return self._orm
+
+    def get_bind(self, *args, **kw) -> Engine:
+        return self._engine
+
+    @property
+    def identity_map(self):
+        return self._orm.identity_map if self._orm is not None else self._NO_IDENTITY_MAP
+
+    def flush(self) -> None:
+        if self._orm is not None:
+            self._orm.flush()
+
+    def commit(self) -> None:
+        self.flush()
+        if self._conn is not None:
+            self._conn.commit()
+
+    def close(self) -> None:
+        orm, conn, self._orm, self._conn = self._orm, self._conn, None, None
+        try:
+            if orm is not None:
+                orm.close()
+        finally:
+            if conn is not None:
+                conn.close()  # rolls back a transaction still open
+
+    def __getattr__(self, name):
+        return getattr(self.orm, name)
 
 
 class _AppDatabase:

@@ -523,10 +523,10 @@ class LiveConnection:
         try:
             if self.app.config["WS_WRITER_LOCK"]:  # the session's writer applies and publishes (writer.py)
                 job = Job(self.actor, op, self.login_version)
-                result = writer_for(self.app, self.session_id).submit(db.session, self.hub, job)
+                result = writer_for(self.app, self.session_id).submit(db.engine, self.hub, job)
                 text = job.text
             else:
-                result = apply_in_transaction(db.session, self.session_id, self.actor, op, self.login_version)
+                result = apply_in_transaction(db.engine, self.session_id, self.actor, op, self.login_version)
         except BoardError as err:
             self._queue(self._error(err.code, err.translated(_), op_id, err.field))
             if err.code in ("removed", "logged_out"):

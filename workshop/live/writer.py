@@ -27,6 +27,7 @@ from collections import deque
 
 from ..board import Actor, BoardError, OpResult, apply_operation
 from ..board.operations import REFUSED_BEFORE_WRITING
+from ..db import CoreUnit
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ class SessionWriter:
         self._queue: deque[Job] = deque()
         self._active = False
 
-    def submit(self, db_session, hub, job: Job) -> OpResult:
+    def submit(self, engine, hub, job: Job) -> OpResult:
         """Apply ``job`` (now, or in the batch of the connection that holds the turn); publish; return."""
         with self._lock:
             self._queue.append(job)
@@ -84,7 +85,7 @@ class SessionWriter:
                 # of fifty becomes one transaction (40 % less CPU for the burst). On a quiet board
                 # it costs one switch.
                 time.sleep(0)
-                self._drain(db_session, hub, job)
+                self._drain(engine, hub, job)
             job._done.wait()
             with self._lock:
                 writer, job._turn = job._turn, False
@@ -92,7 +93,7 @@ class SessionWriter:
                 return job.outcome()
             job._done.clear()  # handed the turn (see _drain): its own operation is first in the queue
 
-    def _drain(self, db_session, hub, own: Job) -> None:
+    def _drain(self, engine, hub, own: Job) -> None:
         """Apply batches until ``own`` is done, then hand the turn to the oldest waiting job's
         connection: a connection never goes on writing for others while its own ack, and the
         next frames it should read, wait."""
@@ -108,7 +109,7 @@ class SessionWriter:
                     self._active = False
                     return
             try:
-                self._apply(db_session, hub, batch)
+                self._apply(engine, hub, batch)
             except BaseException as err:  # noqa: BLE001 - every waiter must wake, whatever happened
                 for job in batch:
                     if not job._done.is_set():
@@ -121,33 +122,34 @@ class SessionWriter:
                         job.finish(error=err)
                     raise
 
-    def _apply_one(self, db_session, job: Job):
+    def _apply_one(self, unit: CoreUnit, job: Job):
         """One operation of a batch: its result, or its refusal when that left the transaction clean."""
         try:
-            return apply_operation(db_session, self.session_id, job.actor, job.op, login_version=job.login_version)
+            return apply_operation(unit, self.session_id, job.actor, job.op, login_version=job.login_version)
         except BoardError as err:
             if job.op.get("type") in REFUSED_BEFORE_WRITING:
                 return err  # refused before it wrote anything: the others go on in this transaction
             raise
 
-    def _apply(self, db_session, hub, batch: list[Job]) -> None:
+    def _apply(self, engine, hub, batch: list[Job]) -> None:
         results = None
         if len(batch) > 1:
+            unit = CoreUnit(engine)
             try:
                 try:
-                    results = [self._apply_one(db_session, job) for job in batch]
+                    results = [self._apply_one(unit, job) for job in batch]
                 except Exception:  # noqa: BLE001 - applied again one by one below, where each error is its own
                     results = None
                 else:
                     # A failed commit is not retried: it may have been stored all the same (connection lost
                     # during COMMIT), so every operation of the batch reports the error, as a single one would.
-                    db_session.commit()
+                    unit.commit()
             finally:
-                db_session.remove()  # also rolls back a failed batch
+                unit.close()  # also rolls back a failed batch
         if results is None:
             for job in batch:
                 try:
-                    job.result = apply_in_transaction(db_session, self.session_id, job.actor, job.op,
+                    job.result = apply_in_transaction(engine, self.session_id, job.actor, job.op,
                                                       job.login_version)
                 except Exception as err:  # noqa: BLE001 - BoardError or worse: the connection reports it
                     job.error = err
@@ -167,20 +169,21 @@ class SessionWriter:
             job.finish(job.result, job.error)
 
 
-def apply_in_transaction(session, session_id: int, actor: Actor, op, login_version: int | None = None) -> OpResult:
-    """One operation in its own short transaction: apply and commit, or roll back and raise.
+def apply_in_transaction(engine, session_id: int, actor: Actor, op, login_version: int | None = None) -> OpResult:
+    """One operation in its own short transaction (a ``CoreUnit``): apply and commit, or roll back and raise.
 
-    The session is ended either way, so no connection (nor SQLite's write lock)
-    is held while the socket waits for the next frame. A participant removed
+    The connection goes back to the pool either way, so no connection (nor SQLite's
+    write lock) is held while the socket waits for the next frame. A participant removed
     since the upgrade is refused by ``apply_operation`` (code ``removed``), and
     so is a facilitator whose login (``login_version``) has ended (``logged_out``).
     """
+    unit = CoreUnit(engine)
     try:
-        result = apply_operation(session, session_id, actor, op, login_version=login_version)
-        session.commit()
+        result = apply_operation(unit, session_id, actor, op, login_version=login_version)
+        unit.commit()
         return result
     finally:
-        session.remove()  # also rolls back whatever an error left open
+        unit.close()  # also rolls back whatever an error left open
 
 
 _guard = threading.Lock()
