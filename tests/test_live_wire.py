@@ -319,3 +319,71 @@ def test_a_closed_websocket_leaves_nothing_for_the_garbage_collector_to_free(app
         assert classes() - before < 5
     finally:
         gc.enable()
+
+
+def _raw_upgrade(live, session_id: int, cookie: str, extra: str = "") -> tuple[bytes, object]:
+    """An upgrade request written by hand with RFC 6455's sample key: the answer's head, and the socket."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(live.ws_url(session_id))
+    sock = socket.create_connection((parts.hostname, parts.port), timeout=10)
+    sock.sendall((f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\n"
+                  f"Connection: keep-alive, Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                  f"Sec-WebSocket-Version: 13\r\nCookie: {cookie}\r\n{extra}\r\n").encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = sock.recv(4096)
+        assert chunk, head
+        head += chunk
+    return head.split(b"\r\n\r\n")[0], sock
+
+
+def _hello_frame() -> bytes:
+    """A client's masked text frame: hello."""
+    import json as _json
+    import os
+
+    payload = _json.dumps({"type": "hello", "last_seq": None}).encode()
+    mask = os.urandom(4)
+    assert len(payload) < 126
+    return bytes([0x81, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+@pytest.mark.parametrize("extra", ["", "Sec-WebSocket-Protocol: chat\r\n"])
+def test_the_opening_handshake_answers_as_rfc_6455_says_and_the_board_follows(
+        app, live, facilitator, make_session, extra):
+    session_id, code = make_session(facilitator, formula="ontwerp")
+    _fac, (piet,) = people_on_board(app, code, ("Piet",))
+    head, sock = _raw_upgrade(live, session_id, session_cookie(piet), extra)
+    with sock:
+        lines = head.decode().split("\r\n")
+        assert lines[0].startswith("HTTP/1.1 101")
+        headers = {k.lower(): v.strip() for k, v in (line.split(":", 1) for line in lines[1:])}
+        assert headers["sec-websocket-accept"] == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="  # RFC 6455 §1.3's example
+        assert headers["upgrade"].lower() == "websocket" and "upgrade" in headers["connection"].lower()
+        assert "sec-websocket-protocol" not in headers and "sec-websocket-extensions" not in headers
+        sock.sendall(_hello_frame())
+        data = b""
+        while b'"synced"' not in data:
+            chunk = sock.recv(65536)
+            assert chunk, data[:200]
+            data += chunk
+        assert b'"snapshot"' in data  # a fresh client gets the board, then "synced"
+
+
+def test_a_malformed_upgrade_is_refused_and_the_server_goes_on(app, live, facilitator, make_session):
+    session_id, code = make_session(facilitator, formula="ontwerp")
+    _fac, (piet,) = people_on_board(app, code, ("Piet",))
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(live.ws_url(session_id))
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall((f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\n"
+                      f"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\nCookie: {session_cookie(piet)}\r\n"
+                      "\r\n").encode())  # no key
+        answer = sock.recv(4096)
+        assert not answer.startswith(b"HTTP/1.1 101")
+    with WsClient(live.ws_url(session_id), session_cookie(piet)) as ok:
+        assert ok.synced["type"] == "synced"
