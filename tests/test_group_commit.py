@@ -175,3 +175,51 @@ def test_the_connection_holding_the_turn_hands_it_on_once_its_own_operation_is_s
     assert done["b"] == done["a"] + 1
     assert who == {"a": "a", "b": "b"}  # B's operation was stored by B's own connection, not A's
     assert not writer._active and not writer._queue
+
+
+class _Stopped(BaseException):
+    """What gevent's kill raises in a greenlet (GreenletExit is a BaseException too)."""
+
+
+def test_a_writer_stopped_while_holding_the_turn_leaves_no_operation_of_the_session_waiting(
+        app, facilitator, make_session, monkeypatch):
+    import time
+    import types
+
+    import workshop.live.writer as writer_module
+
+    session_id, _code = make_session(facilitator, formula="ontwerp")
+    actor = facilitator_actor(facilitator)
+    hub = RecordingHub()
+    with app.app_context():
+        cell = _cell(session_id)
+        db.session.remove()
+        engine = db.engine
+    writer = SessionWriter(session_id)
+    stops = [1]
+
+    def sleep(seconds):
+        if stops:  # the first writer is stopped as it takes the turn (a worker shutting down)
+            stops.pop()
+            raise _Stopped()
+        time.sleep(seconds)
+
+    monkeypatch.setattr(writer_module, "time", types.SimpleNamespace(sleep=sleep))
+    with app.app_context(), pytest.raises(_Stopped):
+        writer.submit(engine, hub, Job(actor, {"type": "card.add", "op_id": "lost", "title": "Weg", **cell}, None))
+
+    done = {}
+
+    def next_laptop():
+        with app.app_context():
+            done["seq"] = writer.submit(engine, hub, Job(actor, {"type": "card.add", "op_id": "next",
+                                                                 "title": "Volgende", **cell}, None)).seq
+
+    t = threading.Thread(target=next_laptop, daemon=True)
+    t.start()
+    t.join(timeout=10)
+    assert not t.is_alive(), "the session's next operation waits for a writer that is gone"
+    assert hub.published == [done["seq"]]  # stored and published; the stopped one was never applied
+    with app.app_context():
+        titles = db.session.scalars(select(Card.title).where(Card.session_id == session_id)).all()
+        assert "Volgende" in titles and "Weg" not in titles

@@ -352,10 +352,17 @@ def _hello_frame() -> bytes:
 
 @pytest.mark.parametrize("extra", ["", "Sec-WebSocket-Protocol: chat\r\n"])
 def test_the_opening_handshake_answers_as_rfc_6455_says_and_the_board_follows(
-        app, live, facilitator, make_session, extra):
+        app, live, facilitator, make_session, extra, monkeypatch):
+    import simple_websocket
+
+    library = []  # requests answered by simple-websocket's own handshake
+    original = simple_websocket.Server.handshake
+    monkeypatch.setattr(simple_websocket.Server, "handshake", lambda self: library.append(1) or original(self))
     session_id, code = make_session(facilitator, formula="ontwerp")
     _fac, (piet,) = people_on_board(app, code, ("Piet",))
     head, sock = _raw_upgrade(live, session_id, session_cookie(piet), extra)
+    # the ordinary request is answered directly; one asking for a subprotocol goes the library's way
+    assert library == ([1] if extra else [])
     with sock:
         lines = head.decode().split("\r\n")
         assert lines[0].startswith("HTTP/1.1 101")

@@ -1,12 +1,14 @@
 """Engine, sessions and the declarative base.
 
-One scoped SQLAlchemy session per request (or per websocket message); the
-caller that owns the unit of work commits. Board operations only flush.
+One scoped SQLAlchemy session per request; the caller that owns the unit of
+work commits. Board operations only flush. The live writer's operations run in
+a ``CoreUnit`` (a Core connection, an ORM session on it only when needed).
 """
 from __future__ import annotations
 
 import contextvars
 import threading
+import types
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
@@ -294,7 +296,10 @@ class CoreUnit:
     committed and returns the connection to the pool.
     """
 
-    _NO_IDENTITY_MAP: dict = {}
+    _NO_IDENTITY_MAP = types.MappingProxyType({})
+    # transaction control is the unit's own: never forwarded to the ORM session, which only joins
+    _NOT_FORWARDED = frozenset({"begin", "begin_nested", "in_transaction", "in_nested_transaction",
+                                "get_transaction", "close_all", "invalidate", "reset"})
 
     def __init__(self, engine: Engine):
         self._engine = engine
@@ -334,6 +339,10 @@ class CoreUnit:
         if self._conn is not None:
             self._conn.commit()
 
+    def rollback(self) -> None:
+        """Undo everything the unit did; it is ended (as after ``close``)."""
+        self.close()
+
     def close(self) -> None:
         orm, conn, self._orm, self._conn = self._orm, self._conn, None, None
         try:
@@ -344,6 +353,8 @@ class CoreUnit:
                 conn.close()  # rolls back a transaction still open
 
     def __getattr__(self, name):
+        if name in self._NOT_FORWARDED or name.startswith("__"):
+            raise AttributeError(f"CoreUnit does not forward {name!r} to its ORM session")
         return getattr(self.orm, name)
 
 

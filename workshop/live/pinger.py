@@ -46,7 +46,8 @@ class Pinger:
         self.grain = GRAIN  # shrinks with short test intervals: never more than a tenth of one
 
     def add(self, conn) -> None:
-        """Start the idle ticks of ``conn`` (first one after its ping interval)."""
+        """Start the idle ticks of ``conn``: the first after its ping interval (or up to ``grain``
+        sooner, with a round that falls due just before), then one per interval."""
         due = time.monotonic() + conn.ping_interval
         with self._lock:
             self.grain = min(self.grain, conn.ping_interval / 10)
@@ -75,11 +76,13 @@ class Pinger:
                     while self._due and self._due[0][0] <= horizon:
                         ready.append(heapq.heappop(self._due)[2])
                 again = []
-                with self._refreshing(ready):
-                    self._tick(ready, now, again)
-                with self._lock:
-                    for item in again:
-                        heapq.heappush(self._due, item)
+                try:
+                    with self._refreshing(ready):
+                        self._tick(ready, now, again)
+                finally:  # even when the round is cut short, all its connections stay in the schedule
+                    with self._lock:
+                        for item in again:
+                            heapq.heappush(self._due, item)
 
     def _refreshing(self, ready: list):
         """The round's presence refreshes in one batch (one Redis round trip, see presence.py)."""
@@ -88,23 +91,29 @@ class Pinger:
             return contextlib.nullcontext()
         round_ = {getattr(c, "conn_id", None): ref for ref in ready if (c := ref()) is not None}
 
-        def still_open(conn_id) -> bool:
+        def current(conn_id):
             conn = round_[conn_id]() if conn_id in round_ else None
-            return conn is not None and not conn.closed.is_set()
-        return presence.refreshing(still_open)
+            return None if conn is None or conn.closed.is_set() else conn._presence_entry()
+        return presence.refreshing(current)
 
     def _tick(self, ready: list, now: float, again: list) -> None:
-        for n, ref in enumerate(ready, 1):
-            if n % YIELD_EVERY == 0:
-                time.sleep(0)  # a big round never holds up the live traffic for long
-            conn = ref()
-            if conn is None or conn.closed.is_set():
-                continue
-            try:
-                conn.idle_tick()
-            except Exception:  # noqa: BLE001 - one connection's trouble never stops the others' pings
-                log.exception("idle check failed in session %s", conn.session_id)
-            again.append((now + conn.ping_interval, next(self._order), ref))
+        """Tick the round; ``again`` gets every connection's next due time before its tick, and
+        those the round did not reach when it is cut short (a BaseException)."""
+        reached = 0
+        try:
+            for reached, ref in enumerate(ready, 1):
+                conn = ref()
+                if conn is not None and not conn.closed.is_set():
+                    again.append((now + conn.ping_interval, next(self._order), ref))
+                    try:
+                        conn.idle_tick()
+                    except Exception:  # noqa: BLE001 - one connection's trouble never stops the others' pings
+                        log.exception("idle check failed in session %s", conn.session_id)
+                conn = None
+                if reached % YIELD_EVERY == 0:
+                    time.sleep(0)  # a big round never holds up the live traffic for long
+        finally:
+            again.extend((now + self.grain, next(self._order), ref) for ref in ready[reached:])
 
 
 def pinger_for(app) -> Pinger:

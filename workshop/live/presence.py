@@ -55,7 +55,7 @@ class LocalPresence:
                     del self._entries[session_id]
 
     @contextmanager
-    def refreshing(self, still_open=None):
+    def refreshing(self, current=None):
         """See ``RedisPresence.refreshing``; a dict needs no batching."""
         yield
 
@@ -71,19 +71,24 @@ class RedisPresence:
         self.redis = redis_client
         self.ttl = ttl
         self.namespace = namespace
-        self._batch = threading.local()  # greenlet-local under gevent
+        # per greenlet under gevent: the store is made in the worker, after monkey-patching
+        # (gunicorn_conf.py does not preload the app)
+        self._batch = threading.local()
 
     def _key(self, session_id: int) -> str:
         return f"{self.namespace}:presence:{session_id}"
 
     @contextmanager
-    def refreshing(self, still_open=lambda conn_id: True):
+    def refreshing(self, current=None):
         """Within it, this thread's ``set`` calls go to Redis together, in one round trip at the end.
 
         The pinger refreshes a round of connections at once: one pipeline instead
-        of one round trip per connection. An entry whose connection has closed
-        since (``still_open(conn_id)`` false) is left out, so it cannot come back
-        after its connection removed it.
+        of one round trip per connection. ``current(conn_id)`` gives each
+        connection's entry as it is when the round ends (None once it has closed),
+        so a change made meanwhile (a card opened) is not overwritten by the
+        older entry and a connection that left is not written back. A connection
+        that closes while the pipeline is on its way can still come back for one
+        ping interval, as it could without the batch, until the next round.
         """
         if getattr(self._batch, "entries", None) is not None:
             yield
@@ -96,9 +101,11 @@ class RedisPresence:
             try:
                 pipe = self.redis.pipeline(transaction=False)
                 keys = set()
-                for (key, conn_id), value in entries.items():
-                    if still_open(conn_id):
-                        pipe.hset(key, conn_id, value)
+                for (key, conn_id), entry in entries.items():
+                    if current is not None:
+                        entry = current(conn_id)
+                    if entry is not None:
+                        pipe.hset(key, conn_id, json.dumps(dict(entry, ts=time.time())))
                         keys.add(key)
                 for key in keys:
                     pipe.expire(key, int(self.ttl) + 1)
@@ -111,7 +118,7 @@ class RedisPresence:
         key = self._key(session_id)
         batch = getattr(self._batch, "entries", None)
         if batch is not None:
-            batch[(key, conn_id)] = json.dumps(dict(entry, ts=time.time()))
+            batch[(key, conn_id)] = entry
             return
         pipe = self.redis.pipeline()
         pipe.hset(key, conn_id, json.dumps(dict(entry, ts=time.time())))

@@ -121,7 +121,7 @@ class _Server(Server):
 
     def handshake(self):
         env = self.environ
-        key = env.get("HTTP_SEC_WEBSOCKET_KEY", "")
+        key = env.get("HTTP_SEC_WEBSOCKET_KEY", "").strip(" \t")  # h11 strips; some servers leave it
         connection = {t.strip() for t in env.get("HTTP_CONNECTION", "").lower().split(",")}
         if (env.get("REQUEST_METHOD") != "GET" or env.get("HTTP_SEC_WEBSOCKET_VERSION") != "13"
                 or env.get("HTTP_UPGRADE", "").lower() != "websocket" or "upgrade" not in connection

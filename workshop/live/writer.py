@@ -77,21 +77,45 @@ class SessionWriter:
                 writer = False
             else:
                 self._active = writer = True
-        while True:
-            if writer:
-                # Under gevent the database calls below never yield, so without this the connections
-                # whose frames arrived together (a room sending at once) would each find the writer
-                # idle and commit alone. One turn of the event loop lets them queue first: a burst
-                # of fifty becomes one transaction (40 % less CPU for the burst). On a quiet board
-                # it costs one switch.
-                time.sleep(0)
-                self._drain(engine, hub, job)
-            job._done.wait()
-            with self._lock:
-                writer, job._turn = job._turn, False
-            if not writer:
-                return job.outcome()
-            job._done.clear()  # handed the turn (see _drain): its own operation is first in the queue
+        try:
+            while True:
+                if writer:
+                    # Under gevent the database calls below never yield, so without this the connections
+                    # whose frames arrived together (a room sending at once) would each find the writer
+                    # idle and commit alone. One turn of the event loop lets them queue first: a burst
+                    # of fifty becomes one transaction (40 % less CPU for the burst). On a quiet board
+                    # it costs one switch.
+                    time.sleep(0)
+                    self._drain(engine, hub, job)
+                    writer = False  # the turn is handed on, or the queue was empty
+                job._done.wait()
+                with self._lock:
+                    writer, job._turn = job._turn, False
+                if not writer:
+                    return job.outcome()
+                job._done.clear()  # handed the turn (see _drain): its own operation is first in the queue
+        except BaseException:
+            # Stopped while holding the turn, or while being handed it (a worker shutting down kills
+            # the greenlet; an error outside _apply): the session's later operations must not wait
+            # for a writer that is gone.
+            self._pass_turn(job, writer)
+            raise
+
+    def _pass_turn(self, job: Job, writer: bool) -> None:
+        with self._lock:
+            holds, job._turn = writer or job._turn, False
+            if not holds:
+                return
+            try:
+                self._queue.remove(job)  # never applied: its connection is gone, the client resends it
+            except ValueError:
+                pass
+            if self._queue:
+                nxt = self._queue[0]
+                nxt._turn = True
+                nxt._done.set()
+            else:
+                self._active = False
 
     def _drain(self, engine, hub, own: Job) -> None:
         """Apply batches until ``own`` is done, then hand the turn to the oldest waiting job's
@@ -144,8 +168,10 @@ class SessionWriter:
                     # A failed commit is not retried: it may have been stored all the same (connection lost
                     # during COMMIT), so every operation of the batch reports the error, as a single one would.
                     unit.commit()
-            finally:
-                unit.close()  # also rolls back a failed batch
+            except BaseException:
+                unit.close()  # rolls back a failed batch
+                raise
+            _close_after_commit(unit)  # (rolls back a batch a handler's error left uncommitted)
         if results is None:
             for job in batch:
                 try:
@@ -181,9 +207,19 @@ def apply_in_transaction(engine, session_id: int, actor: Actor, op, login_versio
     try:
         result = apply_operation(unit, session_id, actor, op, login_version=login_version)
         unit.commit()
-        return result
-    finally:
-        unit.close()  # also rolls back whatever an error left open
+    except BaseException:
+        unit.close()  # rolls back whatever an error left open
+        raise
+    _close_after_commit(unit)
+    return result
+
+
+def _close_after_commit(unit: CoreUnit) -> None:
+    """Return the connection; once committed, the operations are stored whatever this raises."""
+    try:
+        unit.close()
+    except Exception:  # noqa: BLE001 - a pool that cannot take the connection back loses nothing stored
+        log.exception("returning a committed connection to the pool failed")
 
 
 _guard = threading.Lock()
