@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 import uuid
 
 import pytest
@@ -13,6 +14,7 @@ from workshop.board import Actor
 from workshop.db import db as database
 from workshop.migrate import upgrade
 from workshop.seed import load_seed
+from workshop.web.ratelimit import MemoryStorage
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -47,7 +49,14 @@ def make_test_app(url: str, **extra):
     config = {"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test-secret", "WTF_CSRF_ENABLED": False,
               "REDIS_URL": None, "SERVER_NAME": None}
     config.update(extra)
-    return create_app(config)
+    app = create_app(config)
+    storage = getattr(app.extensions.get("ratelimit"), "storage", None)
+    if isinstance(storage, MemoryStorage):
+        # the rate limits count in fixed windows of 10-15 minutes: a test that straddled the end of one
+        # would see its count start again; on this clock every test starts at the start of every window
+        start = time.time()
+        storage.clock = lambda: time.time() - start
+    return app
 
 
 @pytest.fixture
