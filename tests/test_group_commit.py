@@ -25,10 +25,15 @@ class RecordingHub:
         return f"event {message['seq']}"
 
 
-def _cell(session_id):
-    phase = db.session.scalars(select(Phase).where(Phase.session_id == session_id)).first()
-    lane = db.session.scalars(select(Lane).where(Lane.session_id == session_id, Lane.kind == "innovations")).one()
-    return {"phase_id": phase.id, "lane_id": lane.id}
+def _board(app, facilitator, make_session):
+    """A fresh Ontwerp session: its id, the facilitator as actor, and a cell to add cards to."""
+    session_id, _code = make_session(facilitator, formula="ontwerp")
+    with app.app_context():
+        phase = db.session.scalars(select(Phase).where(Phase.session_id == session_id)).first()
+        lane = db.session.scalars(select(Lane).where(Lane.session_id == session_id,
+                                                     Lane.kind == "innovations")).one()
+        db.session.remove()
+    return session_id, facilitator_actor(facilitator), {"phase_id": phase.id, "lane_id": lane.id}
 
 
 def _commits(engine):
@@ -41,12 +46,9 @@ def _commits(engine):
 
 
 def test_a_queue_of_operations_is_one_transaction_and_a_bad_one_is_refused_alone(app, facilitator, make_session):
-    session_id, _code = make_session(facilitator, formula="ontwerp")
-    actor = facilitator_actor(facilitator)
+    session_id, actor, cell = _board(app, facilitator, make_session)
     hub = RecordingHub()
     with app.app_context():
-        cell = _cell(session_id)
-        db.session.remove()
         good = [Job(actor, {"type": "card.add", "op_id": f"g{i}", "title": f"Kaart {i}", **cell}, None)
                 for i in range(8)]
         writer = SessionWriter(session_id)
@@ -100,13 +102,9 @@ def test_a_queue_of_operations_is_one_transaction_and_a_bad_one_is_refused_alone
 
 
 def test_laptops_sending_at_once_are_all_acknowledged_once_in_order(app, facilitator, make_session):
-    session_id, _code = make_session(facilitator, formula="ontwerp")
-    actor = facilitator_actor(facilitator)
+    session_id, actor, cell = _board(app, facilitator, make_session)
     hub = RecordingHub()
     writer = SessionWriter(session_id)
-    with app.app_context():
-        cell = _cell(session_id)
-        db.session.remove()
     results, barrier = {}, threading.Barrier(12)
 
     def laptop(n):
@@ -136,12 +134,8 @@ def test_the_connection_holding_the_turn_hands_it_on_once_its_own_operation_is_s
         app, facilitator, make_session):
     """Under steady load the writer's connection does not go on storing others' operations while
     its own ack (and the next frames it should read) wait: the next waiting connection takes over."""
-    session_id, _code = make_session(facilitator, formula="ontwerp")
-    actor = facilitator_actor(facilitator)
+    session_id, actor, cell = _board(app, facilitator, make_session)
     writer = SessionWriter(session_id)
-    with app.app_context():
-        cell = _cell(session_id)
-        db.session.remove()
     who = {}
 
     class Hub(RecordingHub):
@@ -188,12 +182,9 @@ def test_a_writer_stopped_while_holding_the_turn_leaves_no_operation_of_the_sess
 
     import workshop.live.writer as writer_module
 
-    session_id, _code = make_session(facilitator, formula="ontwerp")
-    actor = facilitator_actor(facilitator)
+    session_id, actor, cell = _board(app, facilitator, make_session)
     hub = RecordingHub()
     with app.app_context():
-        cell = _cell(session_id)
-        db.session.remove()
         engine = db.engine
     writer = SessionWriter(session_id)
     stops = [1]

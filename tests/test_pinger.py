@@ -6,6 +6,7 @@ Plain threads and stand-in connections: what is under test is the schedule, not 
 """
 import threading
 import time
+import uuid
 
 from flask import Flask
 
@@ -19,6 +20,7 @@ class Conn:
     ping_interval = INTERVAL
 
     def __init__(self, rounds: list):
+        self.conn_id = uuid.uuid4().hex
         self.closed = threading.Event()
         self.ticks: list[float] = []
         self.rounds = rounds
@@ -93,8 +95,6 @@ def test_a_failing_idle_check_does_not_stop_the_pings_of_the_others():
 
 
 def test_with_redis_a_round_refreshes_presence_in_one_round_trip_and_never_revives_a_closed_one(redis_url):
-    import uuid
-
     import redis
 
     from workshop.live.presence import RedisPresence

@@ -7,6 +7,7 @@ a ``CoreUnit`` (a Core connection, an ORM session on it only when needed).
 from __future__ import annotations
 
 import contextvars
+import logging
 import threading
 import types
 from contextlib import contextmanager
@@ -17,6 +18,8 @@ from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
+
+log = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -293,12 +296,15 @@ class CoreUnit:
     ``scalars``…) goes to an ORM session created on first use, bound to the same
     connection and transaction, so ORM-based handlers work unchanged.
     ``commit`` flushes it and commits; ``close`` rolls back whatever was not
-    committed and returns the connection to the pool.
+    committed and returns the connection to the pool. As a context manager it
+    closes at the end of the block: an error then is the block's own error, or,
+    after a clean block (committed or not), only logged, since what was
+    committed is stored whatever returning the connection does.
     """
 
     _NO_IDENTITY_MAP = types.MappingProxyType({})
     # transaction control is the unit's own: never forwarded to the ORM session, which only joins
-    _NOT_FORWARDED = frozenset({"begin", "begin_nested", "in_transaction", "in_nested_transaction",
+    _NOT_FORWARDED = frozenset({"begin", "begin_nested", "rollback", "in_transaction", "in_nested_transaction",
                                 "get_transaction", "close_all", "invalidate", "reset"})
 
     def __init__(self, engine: Engine):
@@ -339,10 +345,6 @@ class CoreUnit:
         if self._conn is not None:
             self._conn.commit()
 
-    def rollback(self) -> None:
-        """Undo everything the unit did; it is ended (as after ``close``)."""
-        self.close()
-
     def close(self) -> None:
         orm, conn, self._orm, self._conn = self._orm, self._conn, None, None
         try:
@@ -351,6 +353,18 @@ class CoreUnit:
         finally:
             if conn is not None:
                 conn.close()  # rolls back a transaction still open
+
+    def __enter__(self) -> "CoreUnit":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            self.close()
+            return
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - a pool that cannot take the connection back loses nothing stored
+            log.exception("returning a unit's connection to the pool failed")
 
     def __getattr__(self, name):
         if name in self._NOT_FORWARDED or name.startswith("__"):

@@ -89,7 +89,7 @@ class Pinger:
         presence = self.app.extensions.get("presence")
         if presence is None:
             return contextlib.nullcontext()
-        round_ = {getattr(c, "conn_id", None): ref for ref in ready if (c := ref()) is not None}
+        round_ = {c.conn_id: ref for ref in ready if (c := ref()) is not None}
 
         def current(conn_id):
             conn = round_[conn_id]() if conn_id in round_ else None

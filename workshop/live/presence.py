@@ -55,7 +55,7 @@ class LocalPresence:
                     del self._entries[session_id]
 
     @contextmanager
-    def refreshing(self, current=None):
+    def refreshing(self, current):
         """See ``RedisPresence.refreshing``; a dict needs no batching."""
         yield
 
@@ -79,31 +79,30 @@ class RedisPresence:
         return f"{self.namespace}:presence:{session_id}"
 
     @contextmanager
-    def refreshing(self, current=None):
+    def refreshing(self, current):
         """Within it, this thread's ``set`` calls go to Redis together, in one round trip at the end.
 
         The pinger refreshes a round of connections at once: one pipeline instead
         of one round trip per connection. ``current(conn_id)`` gives each
         connection's entry as it is when the round ends (None once it has closed),
-        so a change made meanwhile (a card opened) is not overwritten by the
+        so a change made meanwhile (a card opened) is not overwritten by an
         older entry and a connection that left is not written back. A connection
         that closes while the pipeline is on its way can still come back for one
         ping interval, as it could without the batch, until the next round.
         """
-        if getattr(self._batch, "entries", None) is not None:
+        if getattr(self._batch, "keys", None) is not None:
             yield
             return
-        self._batch.entries = entries = {}
+        self._batch.keys = batched = set()  # (Redis key, conn_id) of the entries set within
         try:
             yield
         finally:
-            self._batch.entries = None
+            self._batch.keys = None
             try:
                 pipe = self.redis.pipeline(transaction=False)
                 keys = set()
-                for (key, conn_id), entry in entries.items():
-                    if current is not None:
-                        entry = current(conn_id)
+                for key, conn_id in batched:
+                    entry = current(conn_id)
                     if entry is not None:
                         pipe.hset(key, conn_id, json.dumps(dict(entry, ts=time.time())))
                         keys.add(key)
@@ -116,9 +115,9 @@ class RedisPresence:
 
     def set(self, session_id: int, conn_id: str, entry: dict) -> None:
         key = self._key(session_id)
-        batch = getattr(self._batch, "entries", None)
-        if batch is not None:
-            batch[(key, conn_id)] = entry
+        batched = getattr(self._batch, "keys", None)
+        if batched is not None:  # written at the end of the round, as it is then (``refreshing``)
+            batched.add((key, conn_id))
             return
         pipe = self.redis.pipeline()
         pipe.hset(key, conn_id, json.dumps(dict(entry, ts=time.time())))

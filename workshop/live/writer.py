@@ -158,8 +158,7 @@ class SessionWriter:
     def _apply(self, engine, hub, batch: list[Job]) -> None:
         results = None
         if len(batch) > 1:
-            unit = CoreUnit(engine)
-            try:
+            with CoreUnit(engine) as unit:  # its end rolls back a batch that failed
                 try:
                     results = [self._apply_one(unit, job) for job in batch]
                 except Exception:  # noqa: BLE001 - applied again one by one below, where each error is its own
@@ -168,10 +167,6 @@ class SessionWriter:
                     # A failed commit is not retried: it may have been stored all the same (connection lost
                     # during COMMIT), so every operation of the batch reports the error, as a single one would.
                     unit.commit()
-            except BaseException:
-                unit.close()  # rolls back a failed batch
-                raise
-            _close_after_commit(unit)  # (rolls back a batch a handler's error left uncommitted)
         if results is None:
             for job in batch:
                 try:
@@ -203,23 +198,10 @@ def apply_in_transaction(engine, session_id: int, actor: Actor, op, login_versio
     since the upgrade is refused by ``apply_operation`` (code ``removed``), and
     so is a facilitator whose login (``login_version``) has ended (``logged_out``).
     """
-    unit = CoreUnit(engine)
-    try:
+    with CoreUnit(engine) as unit:  # its end rolls back whatever an error left open
         result = apply_operation(unit, session_id, actor, op, login_version=login_version)
         unit.commit()
-    except BaseException:
-        unit.close()  # rolls back whatever an error left open
-        raise
-    _close_after_commit(unit)
     return result
-
-
-def _close_after_commit(unit: CoreUnit) -> None:
-    """Return the connection; once committed, the operations are stored whatever this raises."""
-    try:
-        unit.close()
-    except Exception:  # noqa: BLE001 - a pool that cannot take the connection back loses nothing stored
-        log.exception("returning a committed connection to the pool failed")
 
 
 _guard = threading.Lock()
