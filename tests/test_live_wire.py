@@ -394,3 +394,27 @@ def test_a_malformed_upgrade_is_refused_and_the_server_goes_on(app, live, facili
         assert not answer.startswith(b"HTTP/1.1 101")
     with WsClient(live.ws_url(session_id), session_cookie(piet)) as ok:
         assert ok.synced["type"] == "synced"
+
+
+@pytest.mark.parametrize("deflate", [False, True])
+def test_snapshot_acks_events_and_errors_read_the_same_with_or_without_permessage_deflate(
+        app, live, facilitator, make_session, deflate):
+    # Without an extension the server frames text itself; with permessage-deflate (allowed by the
+    # setting, offered by the client) wsproto compresses every frame per connection.
+    app.config["WS_PERMESSAGE_DEFLATE"] = deflate
+    session_id, code = make_session(facilitator, formula="ontwerp", with_cards=True)
+    _fac, (piet, anna) = people_on_board(app, code, ("Piet", "Anna"))
+    url = live.ws_url(session_id)
+    with WsClient(url, session_cookie(piet), last_seq=None) as p, WsClient(url, session_cookie(anna)) as a:
+        agreed = p.ws.response.headers.get("Sec-WebSocket-Extensions", "")
+        assert ("permessage-deflate" in agreed) is deflate
+        snap = p.frames[0]["snapshot"]
+        assert len(snap["cards"]) > 3  # a snapshot frame over 64 KiB would take the 64-bit length
+        ack = p.apply("card.add", phase_id=snap["phases"][0]["id"], lane_id=snap["lanes"][2]["id"],
+                      title="Één kaart ✓ " + "lang " * 30)  # non-ASCII; the event is over 125 bytes: a 16-bit length
+        seen = a.wait_for(lambda f: f["type"] == "event" and f["seq"] == ack["seq"])
+        assert seen["data"]["card"]["title"].startswith("Één kaart ✓ lang")
+        assert p.events()[-1]["seq"] == ack["seq"]  # the sender's own copy came before its ack
+        p.op("card.update", id=999999, title="Weg")
+        error = p.wait_for(lambda f: f["type"] == "error")
+        assert error["code"] and error["message"]

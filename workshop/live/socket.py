@@ -67,7 +67,7 @@ from flask_sock import Sock
 from sqlalchemy import bindparam, select
 from simple_websocket import ConnectionClosed, Server
 from wsproto import ConnectionType
-from wsproto.connection import Connection as _WsprotoConnection
+from wsproto.connection import Connection as _WsprotoConnection, ConnectionState
 from wsproto.events import TextMessage
 from wsproto.utilities import LocalProtocolError
 
@@ -80,7 +80,7 @@ from ..board.redact import people_without_names
 from . import catchup, collector
 from .pinger import pinger_for
 from .writer import Job, apply_in_transaction, writer_for
-from .hub import Frame, encode
+from .hub import Frame, encode, websocket_text_frame
 from .ratelimit import TokenBucket, rate_limited_frame
 
 log = logging.getLogger(__name__)
@@ -704,7 +704,7 @@ class LiveConnection:
                 return False  # may end this connection or switch names off: the sender decides
             data = item.wire
         elif item[0] == "send" or (item[0] == "ack" and item[1] <= self.last_sent):
-            data = self.ws.ws.send(TextMessage(data=item[2]))
+            data = self._frame(item[2])
         elif item[0] == "ping":
             data = PING_FRAME
         else:
@@ -733,9 +733,18 @@ class LiveConnection:
             pass
         self.ws.event.set()  # wake the reader
 
+    def _frame(self, text: str) -> bytes:
+        """``text`` as one websocket frame: framed here (server frames are not masked), or by
+        wsproto when an extension (permessage-deflate) changes the bytes per connection."""
+        if not self.shared_frames:
+            return self.ws.ws.send(TextMessage(data=text))
+        if self.ws.ws.state is not ConnectionState.OPEN:  # as wsproto refuses: nothing after a close frame
+            raise LocalProtocolError(f"a text frame cannot be sent in state {self.ws.ws.state}")
+        return websocket_text_frame(text)
+
     def _write(self, text: str) -> None:
         """Queue a text frame; ``_flush`` writes what is queued in one system call."""
-        self.pending.append(self.ws.ws.send(TextMessage(data=text)))
+        self.pending.append(self._frame(text))
 
     def _write_frame(self, frame: Frame) -> None:
         self.pending.append(frame.wire if self.shared_frames else self.ws.ws.send(TextMessage(data=frame.text)))
