@@ -24,6 +24,9 @@ class RecordingHub:
         self.published.append(message["seq"])
         return f"event {message['seq']}"
 
+    def publish_many(self, session_id, messages):
+        return [self.publish(session_id, m) for m in messages]
+
 
 def _board(app, facilitator, make_session):
     """A fresh Ontwerp session: its id, the facilitator as actor, and a cell to add cards to."""

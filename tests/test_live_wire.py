@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
+from websockets.exceptions import ConnectionClosed
 
 from tests.live_server import LiveServer, WsClient, http_client, people_on_board, session_cookie
 
@@ -418,3 +420,124 @@ def test_snapshot_acks_events_and_errors_read_the_same_with_or_without_permessag
         p.op("card.update", id=999999, title="Weg")
         error = p.wait_for(lambda f: f["type"] == "error")
         assert error["code"] and error["message"]
+
+
+def _cell(app, session_id: int) -> dict:
+    from sqlalchemy import select
+
+    from workshop.db import db
+    from workshop.models import Lane, Phase
+
+    with app.app_context():
+        cell = {"phase_id": db.session.scalars(select(Phase.id).where(Phase.session_id == session_id)).first(),
+                "lane_id": db.session.scalars(select(Lane.id).where(Lane.session_id == session_id)).first()}
+        db.session.remove()
+    return cell
+
+
+def _participant_id(app, session_id: int, name: str) -> int:
+    from sqlalchemy import select
+
+    from workshop.db import db
+    from workshop.models import Participant
+
+    with app.app_context():
+        pid = db.session.scalars(select(Participant.id).where(Participant.session_id == session_id,
+                                                              Participant.display_name == name)).one()
+        db.session.remove()
+    return pid
+
+
+def _one_batch(app, session_id: int, first, queued) -> list[tuple]:
+    """Send ``first()`` while the database is busy, then each of ``queued`` (callables returning
+    (client, op_id)): those wait for the session's writer and are stored in one transaction."""
+    from workshop.db import db
+    from workshop.live.writer import writer_for
+
+    with app.app_context():
+        lock = db.engine.sqlite_writer_lock._lock
+    writer = writer_for(app, session_id)
+    assert lock.acquire(timeout=5)
+    try:
+        sent = [first()]
+        for _ in range(200):
+            if writer._active:
+                break
+            time.sleep(0.01)
+        for n, send in enumerate(queued, 1):
+            sent.append(send())
+            for _ in range(200):
+                if len(writer._queue) == n:
+                    break
+                time.sleep(0.01)
+            assert len(writer._queue) == n
+    finally:
+        lock.release()
+    return sent
+
+
+def test_the_events_of_one_group_commit_reach_each_laptop_in_one_write(app, live, facilitator, make_session,
+                                                                         monkeypatch):
+    from workshop.live import socket as live_socket
+
+    writes = []  # per non-blocking write: how many events it carried
+    plain = live_socket.send_nowait
+
+    def counting(sock, data):
+        writes.append(bytes(data).count(b'"type":"event"'))
+        return plain(sock, data)
+
+    monkeypatch.setattr(live_socket, "send_nowait", counting)
+    session_id, code = make_session(facilitator, formula="ontwerp")
+    fac, people = people_on_board(app, code, ("Piet", "Anna", "Kees"))
+    url = live.ws_url(session_id)
+    cell = _cell(app, session_id)
+    with WsClient(url, session_cookie(fac)) as watcher:
+        clients = [WsClient(url, session_cookie(c)) for c in people]
+        try:
+            sent = _one_batch(app, session_id, lambda: (clients[0], clients[0].op("card.add", title="Eerste", **cell)),
+                              [lambda c=c, i=i: (c, c.op("card.add", title=f"Samen {i}", **cell))
+                               for i, c in enumerate(clients[1:])])
+            acks = [c.reply_to(op_id) for c, op_id in sent]
+            assert [a["type"] for a in acks] == ["ack"] * 3
+            seqs = sorted(a["seq"] for a in acks)
+            assert seqs == list(range(seqs[0], seqs[0] + 3))
+            for seq in seqs:
+                watcher.wait_seq(seq)
+            assert [e["seq"] for e in watcher.events()] == seqs  # in order, each once
+            assert max(writes) == 2  # the two stored together left in one write
+        finally:
+            for c in clients:
+                c.close()
+
+
+def test_a_removal_inside_a_group_commit_keeps_the_order_and_cuts_off_only_the_removed(
+        app, live, facilitator, make_session):
+    session_id, code = make_session(facilitator, formula="ontwerp")
+    fac, (piet, anna, kees, joop) = people_on_board(app, code, ("Piet", "Anna", "Kees", "Joop"))
+    url = live.ws_url(session_id)
+    cell = _cell(app, session_id)
+    kees_id = _participant_id(app, session_id, "Kees")
+    with WsClient(url, session_cookie(fac)) as f, WsClient(url, session_cookie(piet)) as p, \
+            WsClient(url, session_cookie(anna)) as a, WsClient(url, session_cookie(kees)) as k, \
+            WsClient(url, session_cookie(joop)) as j:
+        # one transaction: Anna's card, Kees removed, Joop's card. Each laptop may take the card at
+        # once; the removal waits for its sender, and so does everything after it.
+        sent = _one_batch(app, session_id, lambda: (p, p.op("card.add", title="Eerst", **cell)),
+                          [lambda: (a, a.op("card.add", title="Voor", **cell)),
+                           lambda: (f, f.op("participant.remove", id=kees_id)),
+                           lambda: (j, j.op("card.add", title="Na", **cell))])
+        acks = [c.reply_to(op_id) for c, op_id in sent]
+        assert [x["type"] for x in acks] == ["ack"] * 4
+        seqs = [x["seq"] for x in acks]
+        assert seqs == list(range(seqs[0], seqs[0] + 4))
+        for c in (f, p, a, j):
+            c.wait_seq(seqs[-1])
+            assert [(e["seq"], e["event"]) for e in c.events()] == list(zip(
+                seqs, ["card.add", "card.add", "participant.remove", "card.add"]))
+        removed = k.wait_for(lambda fr: fr["type"] == "error")
+        assert removed["code"] == "removed"
+        with pytest.raises(ConnectionClosed) as closed:
+            k.wait_for(lambda fr: False)
+        assert closed.value.rcvd.code == 4403
+        assert [e["seq"] for e in k.events()] == seqs[:3]  # nothing after its own removal

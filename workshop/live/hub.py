@@ -78,16 +78,23 @@ class Frame:
 class Subscription:
     """One connection's place in the hub: ``put`` is the connection's own (non-blocking) delivery."""
 
-    __slots__ = ("hub", "session_id", "put")
+    __slots__ = ("hub", "session_id", "put", "put_many")
 
     def __init__(self, hub: "LocalHub", session_id: int, sink):
         self.hub = hub
         self.session_id = session_id
         self.put = sink.put  # bound once: the fan-out calls it for every delivery
+        # several frames in order, at once (a group commit's events); a sink may lack it
+        self.put_many = getattr(sink, "put_many", None) or self._one_by_one
+
+    def _one_by_one(self, frames) -> None:
+        for frame in frames:
+            self.put(frame)
 
     def close(self) -> None:
         self.hub.unsubscribe(self)
-        self.put = _discard  # a fan-out already under way may still call it; and no cycle is left
+        # a fan-out already under way may still call them; and no cycle is left
+        self.put = self.put_many = _discard
 
 
 def _discard(item) -> None:
@@ -123,12 +130,32 @@ class LocalHub:
         self._deliver(session_id, message.get("seq"), text)
         return text
 
+    def publish_many(self, session_id: int, messages: list[dict]) -> list[str]:
+        """Several messages of one session, in order (the events of one group commit). Each
+        connection gets them together: one write to its socket where one write may carry them.
+
+        Returns their encoded texts.
+        """
+        texts = [encode(m) for m in messages]
+        self._deliver_many(session_id, [Frame(m.get("seq"), t) for m, t in zip(messages, texts)])
+        return texts
+
     def _deliver(self, session_id: int, seq: int | None, data: str) -> None:
         with self._lock:
             subs = tuple(self._subs.get(session_id, ()))
         item = Frame(seq, data)
         for sub in subs:
             sub.put(item)  # a write to the socket, or a place in the connection's outbox
+
+    def _deliver_many(self, session_id: int, frames: list[Frame]) -> None:
+        with self._lock:
+            subs = tuple(self._subs.get(session_id, ()))
+        if len(frames) == 1:
+            for sub in subs:
+                sub.put(frames[0])
+        elif frames:
+            for sub in subs:
+                sub.put_many(frames)
 
     def close(self) -> None:
         pass
@@ -167,6 +194,17 @@ class RedisHub(LocalHub):
         text = encode(message)
         self.redis.publish(f"{self.prefix}{session_id}", f"{'' if seq is None else seq}|{text}")
         return text
+
+    def publish_many(self, session_id: int, messages: list[dict]) -> list[str]:
+        """Several messages of one session, in order, in one round trip to Redis."""
+        texts = [encode(m) for m in messages]
+        channel = f"{self.prefix}{session_id}"
+        with self.redis.pipeline(transaction=False) as pipe:
+            for message, text in zip(messages, texts):
+                seq = message.get("seq")
+                pipe.publish(channel, f"{'' if seq is None else seq}|{text}")
+            pipe.execute()
+        return texts
 
     def _ensure_listener(self) -> None:
         with self._listener_lock:

@@ -412,6 +412,9 @@ class _Stop(Exception):
     pass
 
 
+_SENT = object()  # what LiveConnection._wire_now says of a frame already sent (our own copy, or from the log)
+
+
 class LiveConnection:
     """One websocket of one session: a reader (this thread) and a sender thread."""
 
@@ -687,34 +690,86 @@ class LiveConnection:
                 self.out.append(item)
         self.wake.set()
 
+    def put_many(self, frames: list[Frame]) -> None:
+        """Deliver several hub ``Frame``s in order (a group commit's events): as one write when the
+        fast path takes them all, otherwise what it cannot take waits in the outbox, in order."""
+        with self.lock:
+            rest = self._write_now_many(frames) if not self.busy and not self.out else frames
+            if not rest:
+                return
+            for frame in rest:
+                if len(self.out) >= self.outbox_size:
+                    self.overflowed = True
+                    break
+                self.out.append(frame)
+        self.wake.set()
+
+    def _fast(self) -> bool:
+        return self.synced and not self.held and not self.held_acks and not self.closed.is_set() and self.shared_frames
+
+    def _wire_now(self, frame: Frame, last_sent: int):
+        """The bytes the fast path writes for ``frame`` after event ``last_sent``; ``_SENT`` if it was
+        sent already; None if it must wait for the sender (which orders, fills gaps and redacts)."""
+        seq = frame.seq
+        if seq is None:
+            if frame.text.startswith(PRESENCE_PREFIX) and (
+                    self._hides_names() or (FEATURE_PRESENCE_DELTA not in self.features
+                                            and frame.text.startswith(PRESENCE_DELTA_PREFIX))):
+                return None  # the sender takes names out, or turns changes into the whole list
+        elif seq != last_sent + 1:
+            return _SENT if seq <= last_sent else None
+        elif '"participant.remove"' in frame.text or '"session.settings"' in frame.text:
+            return None  # may end this connection or switch names off: the sender decides
+        return frame.wire
+
     def _write_now(self, item) -> bool:
         """The fast path (lock held, sender idle, outbox empty): True if ``item`` is dealt with."""
-        if not self.synced or self.held or self.held_acks or self.closed.is_set() or not self.shared_frames:
+        if not self._fast():
             return False
         if type(item) is Frame:
-            seq = item.seq
-            if seq is None:
-                if item.text.startswith(PRESENCE_PREFIX) and (
-                        self._hides_names() or (FEATURE_PRESENCE_DELTA not in self.features
-                                                and item.text.startswith(PRESENCE_DELTA_PREFIX))):
-                    return False  # the sender takes names out, or turns changes into the whole list
-            elif seq != self.last_sent + 1:
-                return seq <= self.last_sent  # already sent (our own copy, or filled from the log)
-            elif '"participant.remove"' in item.text or '"session.settings"' in item.text:
-                return False  # may end this connection or switch names off: the sender decides
-            data = item.wire
+            data = self._wire_now(item, self.last_sent)
+            if data is None:
+                return False
+            if data is _SENT:
+                return True
         elif item[0] == "send" or (item[0] == "ack" and item[1] <= self.last_sent):
             data = self._frame(item[2])
         elif item[0] == "ping":
             data = PING_FRAME
         else:
             return False
+        return self._send_fast(data, item.seq if type(item) is Frame else None)
+
+    def _write_now_many(self, frames: list[Frame]) -> list[Frame]:
+        """The fast path for several frames: writes the longest run it may in one system call and
+        returns the frames from the first one it may not (lock held, sender idle, outbox empty)."""
+        if not self._fast():
+            return frames
+        last = self.last_sent
+        wires = []
+        taken = 0
+        for frame in frames:
+            data = self._wire_now(frame, last)
+            if data is None:
+                break
+            taken += 1
+            if data is not _SENT:
+                wires.append(data)
+                if frame.seq is not None:
+                    last = frame.seq
+        if wires and not self._send_fast(wires[0] if len(wires) == 1 else b"".join(wires), last):
+            return frames
+        return frames[taken:]
+
+    def _send_fast(self, data: bytes, seq: int | None) -> bool:
+        """One non-blocking write; the rest of what the kernel did not take waits for the sender.
+        ``seq``: the last event in ``data``, now sent."""
         try:
             n = send_nowait(self.ws.sock, data)
         except OSError:
             return False  # the sender finds the socket closed and ends the connection
-        if type(item) is Frame and item.seq is not None:
-            self.last_sent = item.seq
+        if seq is not None:
+            self.last_sent = seq
         if n < len(data):  # the kernel's buffer is full: the rest waits, in order, for the sender
             self.out.append(("raw", None, data[n:]))
             self.wake.set()

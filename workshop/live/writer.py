@@ -180,12 +180,17 @@ class SessionWriter:
                     job.error = result
                 else:
                     job.result = result
-        for job in batch:  # committed: publish in seq order, then wake each connection
-            if job.error is None and not job.result.duplicate:
-                try:
-                    job.text = hub.publish(self.session_id, job.result.event)
-                except Exception:  # noqa: BLE001 - stored all the same: the others fill the gap from the log
-                    log.exception("publishing an event of session %s failed", self.session_id)
+        # committed: publish in seq order (together: a connection gets them in one write), then wake
+        # each connection
+        stored = [job for job in batch if job.error is None and not job.result.duplicate]
+        if stored:
+            try:
+                texts = hub.publish_many(self.session_id, [job.result.event for job in stored])
+            except Exception:  # noqa: BLE001 - stored all the same: the others fill the gap from the log
+                log.exception("publishing the events of session %s failed", self.session_id)
+            else:
+                for job, text in zip(stored, texts):
+                    job.text = text
         for job in batch:
             job.finish(job.result, job.error)
 
