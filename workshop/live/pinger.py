@@ -89,9 +89,12 @@ class Pinger:
         presence = self.app.extensions.get("presence")
         if presence is None:
             return contextlib.nullcontext()
-        round_ = {c.conn_id: ref for ref in ready if (c := ref()) is not None}
+        round_ = None  # conn_id -> connection, built only if the presence store asks (Redis does)
 
         def current(conn_id):
+            nonlocal round_
+            if round_ is None:
+                round_ = {c.conn_id: ref for ref in ready if (c := ref()) is not None}
             conn = round_[conn_id]() if conn_id in round_ else None
             return None if conn is None or conn.closed.is_set() else conn._presence_entry()
         return presence.refreshing(current)
