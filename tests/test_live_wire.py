@@ -411,7 +411,7 @@ def test_snapshot_acks_events_and_errors_read_the_same_with_or_without_permessag
         agreed = p.ws.response.headers.get("Sec-WebSocket-Extensions", "")
         assert ("permessage-deflate" in agreed) is deflate
         snap = p.frames[0]["snapshot"]
-        assert len(snap["cards"]) > 3  # a snapshot frame over 64 KiB would take the 64-bit length
+        assert len(snap["cards"]) > 3  # a snapshot over 125 bytes: a 16-bit length (test_live_protocol has the rest)
         ack = p.apply("card.add", phase_id=snap["phases"][0]["id"], lane_id=snap["lanes"][2]["id"],
                       title="Één kaart ✓ " + "lang " * 30)  # non-ASCII; the event is over 125 bytes: a 16-bit length
         seen = a.wait_for(lambda f: f["type"] == "event" and f["seq"] == ack["seq"])
@@ -456,21 +456,20 @@ def _one_batch(app, session_id: int, first, queued) -> list[tuple]:
 
     with app.app_context():
         lock = db.engine.sqlite_writer_lock._lock
+    def wait_until(condition) -> None:
+        deadline = time.monotonic() + 10
+        while not condition() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert condition()
+
     writer = writer_for(app, session_id)
     assert lock.acquire(timeout=5)
     try:
         sent = [first()]
-        for _ in range(200):
-            if writer._active:
-                break
-            time.sleep(0.01)
+        wait_until(lambda: writer._active)  # the first one holds the writer's turn, waiting for the database
         for n, send in enumerate(queued, 1):
             sent.append(send())
-            for _ in range(200):
-                if len(writer._queue) == n:
-                    break
-                time.sleep(0.01)
-            assert len(writer._queue) == n
+            wait_until(lambda: len(writer._queue) == n)
     finally:
         lock.release()
     return sent
@@ -492,9 +491,12 @@ def test_the_events_of_one_group_commit_reach_each_laptop_in_one_write(app, live
     fac, people = people_on_board(app, code, ("Piet", "Anna", "Kees"))
     url = live.ws_url(session_id)
     cell = _cell(app, session_id)
-    with WsClient(url, session_cookie(fac)) as watcher:
-        clients = [WsClient(url, session_cookie(c)) for c in people]
+    with WsClient(url, session_cookie(fac), features=DELTA) as watcher:
+        clients = [WsClient(url, session_cookie(c), features=DELTA) for c in people]
         try:
+            # the joins' presence frames are out: every laptop's sender is idle when the batch comes
+            watcher.wait_for(lambda fr: fr["type"] == "presence" and len(_people(watcher.frames)) == 4)
+            time.sleep(2 * app.config["WS_PRESENCE_DELAY"])
             sent = _one_batch(app, session_id, lambda: (clients[0], clients[0].op("card.add", title="Eerste", **cell)),
                               [lambda c=c, i=i: (c, c.op("card.add", title=f"Samen {i}", **cell))
                                for i, c in enumerate(clients[1:])])
@@ -504,7 +506,9 @@ def test_the_events_of_one_group_commit_reach_each_laptop_in_one_write(app, live
             assert seqs == list(range(seqs[0], seqs[0] + 3))
             for seq in seqs:
                 watcher.wait_seq(seq)
-            assert [e["seq"] for e in watcher.events()] == seqs  # in order, each once
+            for c in [watcher] + clients:
+                c.wait_seq(seqs[-1])
+                assert [e["seq"] for e in c.events()] == seqs  # in order, each once, on every laptop
             assert max(writes) == 2  # the two stored together left in one write
         finally:
             for c in clients:
@@ -541,3 +545,18 @@ def test_a_removal_inside_a_group_commit_keeps_the_order_and_cuts_off_only_the_r
             k.wait_for(lambda fr: False)
         assert closed.value.rcvd.code == 4403
         assert [e["seq"] for e in k.events()] == seqs[:3]  # nothing after its own removal
+
+
+def test_a_lone_surrogate_in_a_frame_gets_an_error_frame_and_the_connection_goes_on(
+        app, live, facilitator, make_session):
+    session_id, code = make_session(facilitator, formula="ontwerp")
+    _fac, (piet,) = people_on_board(app, code, ("Piet",))
+    with WsClient(live.ws_url(session_id), session_cookie(piet)) as p:
+        p.send('{"type": "\\ud800"}')  # JSON's escape of half a UTF-16 pair: no character UTF-8 can carry
+        error = p.wait_for(lambda f: f["type"] == "error")
+        assert error["code"] == "unknown_type" and "?" in error["message"]
+        p.send('{"type": "op", "op": {"type": "card.add", "op_id": "\\udc00-1"}}')
+        refused = p.wait_for(lambda f: f["type"] == "error" and f.get("op_id") == "?-1")
+        assert refused["code"] == "missing_field"
+        p.send({"type": "ping"})
+        p.wait_for(lambda f: f["type"] == "pong")  # still open, still answering

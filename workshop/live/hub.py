@@ -42,7 +42,9 @@ def websocket_text_frame(text: str) -> bytes:
     and are built once per broadcast. Only valid without extensions
     (permessage-deflate is off by default; see ``live/socket.py``).
     """
-    payload = text.encode("utf-8")
+    # "replace": JSON from a client may hold a lone surrogate (a "\ud800" escape), which an error frame
+    # echoes (its op_id, an unknown type); UTF-8 cannot carry it, so it goes as "?"
+    payload = text.encode("utf-8", "replace")
     n = len(payload)
     if n < 126:
         header = bytes((0x81, n))
@@ -145,17 +147,24 @@ class LocalHub:
             subs = tuple(self._subs.get(session_id, ()))
         item = Frame(seq, data)
         for sub in subs:
-            sub.put(item)  # a write to the socket, or a place in the connection's outbox
+            try:
+                sub.put(item)  # a write to the socket, or a place in the connection's outbox
+            except Exception:  # noqa: BLE001 - one connection's trouble never keeps the frame from the others
+                log.exception("delivering to a connection of session %s failed", session_id)
 
     def _deliver_many(self, session_id: int, frames: list[Frame]) -> None:
         with self._lock:
             subs = tuple(self._subs.get(session_id, ()))
-        if len(frames) == 1:
-            for sub in subs:
-                sub.put(frames[0])
-        elif frames:
-            for sub in subs:
-                sub.put_many(frames)
+        if not frames:
+            return
+        for sub in subs:
+            try:
+                if len(frames) == 1:
+                    sub.put(frames[0])
+                else:
+                    sub.put_many(frames)
+            except Exception:  # noqa: BLE001 - one connection's trouble never keeps the frames from the others
+                log.exception("delivering to a connection of session %s failed", session_id)
 
     def close(self) -> None:
         pass

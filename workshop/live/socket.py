@@ -733,7 +733,10 @@ class LiveConnection:
             if data is _SENT:
                 return True
         elif item[0] == "send" or (item[0] == "ack" and item[1] <= self.last_sent):
-            data = self._frame(item[2])
+            try:
+                data = self._frame(item[2])
+            except LocalProtocolError:
+                return False  # the connection is closing: the sender finds out and ends it
         elif item[0] == "ping":
             data = PING_FRAME
         else:
@@ -792,7 +795,10 @@ class LiveConnection:
         """``text`` as one websocket frame: framed here (server frames are not masked), or by
         wsproto when an extension (permessage-deflate) changes the bytes per connection."""
         if not self.shared_frames:
-            return self.ws.ws.send(TextMessage(data=text))
+            try:
+                return self.ws.ws.send(TextMessage(data=text))
+            except UnicodeEncodeError:  # a lone surrogate echoed from a client's frame: as websocket_text_frame does
+                return self.ws.ws.send(TextMessage(data=text.encode("utf-8", "replace").decode("utf-8")))
         if self.ws.ws.state is not ConnectionState.OPEN:  # as wsproto refuses: nothing after a close frame
             raise LocalProtocolError(f"a text frame cannot be sent in state {self.ws.ws.state}")
         return websocket_text_frame(text)

@@ -186,8 +186,14 @@ class SessionWriter:
         if stored:
             try:
                 texts = hub.publish_many(self.session_id, [job.result.event for job in stored])
-            except Exception:  # noqa: BLE001 - stored all the same: the others fill the gap from the log
-                log.exception("publishing the events of session %s failed", self.session_id)
+            except Exception:  # noqa: BLE001 - stored all the same: try each one alone (a repeat is dropped)
+                log.exception("publishing the events of session %s failed; publishing them one by one",
+                              self.session_id)
+                for job in stored:
+                    try:
+                        job.text = hub.publish(self.session_id, job.result.event)
+                    except Exception:  # noqa: BLE001 - the others fill the gap from the log
+                        log.exception("publishing an event of session %s failed", self.session_id)
             else:
                 for job, text in zip(stored, texts):
                     job.text = text
