@@ -7,9 +7,9 @@ full collection) to ``$GC_PROBE_FILE.<pid>`` as JSON lines
 ``{"t": unix time, "gen": 0|1|2, "ms": pause, "cpu_ms": the collector's own CPU time,
 "collected": objects freed, "walk": objects it had to look at}`` (on a shared machine the
 wall-clock pause includes time the worker waited for a core), so the bench can take the longest
-pause inside each phase of its run. ``walk`` (the objects in the three generations when a full
-collection starts, what its time grows with) is counted only with ``GC_PROBE_WALK=1``: counting
-costs about as much as a small collection, outside the timed pause.
+pause inside each phase of its run. ``walk`` (the objects in the generations a collection
+examines when it starts, what its time grows with) is counted only with ``GC_PROBE_WALK=1``:
+counting costs about as much as a small collection, outside the timed pause.
 """
 import json
 import os
@@ -36,8 +36,8 @@ def post_worker_init(worker):  # noqa: F811 - wraps the production hook
 
     def probe(phase, info):
         if phase == "start":
-            if count_walk and info.get("generation") == 2:
-                started["walk"] = sum(len(gc.get_objects(g)) for g in range(3))
+            if count_walk:  # the generations this collection examines: 0 .. its own
+                started["walk"] = sum(len(gc.get_objects(g)) for g in range(info.get("generation", 2) + 1))
             started["t"] = time.perf_counter()
             started["cpu"] = time.thread_time()
             return

@@ -152,15 +152,16 @@ def gc_pauses(gc_file: str, since: float, until: float) -> dict:
             if since <= rec["t"] <= until:
                 worst = max(worst, rec["ms"])
                 cpu = max(cpu, rec.get("cpu_ms", 0.0))
-                top.append((rec["ms"], rec["gen"], rec.get("cpu_ms"), rec.get("walk")))
+                top.append((rec["ms"], rec["gen"], rec.get("cpu_ms"), rec.get("walk"), rec.get("collected")))
                 if rec["gen"] == 2:
                     full = max(full, rec["ms"])
                     count += 1
     return {"gc_max_ms": round(worst, 2), "gc_max_cpu_ms": round(cpu, 2), "gc_full_max_ms": round(full, 2),
             "gc_full_count": count,
-            # [generation, pause ms, collector CPU ms] (+ objects walked, with --gc-walk)
-            "gc_slowest": [[gen, ms, cpu_ms] + ([walk] if walk is not None else [])
-                           for ms, gen, cpu_ms, walk in sorted(top, key=lambda x: x[0], reverse=True)[:3]]}
+            # [generation, pause ms, collector CPU ms] (+ objects walked and objects freed, with --gc-walk)
+            "gc_slowest": [[gen, ms, cpu_ms] + ([walk, collected] if walk is not None else [])
+                           for ms, gen, cpu_ms, walk, collected
+                           in sorted(top, key=lambda x: x[0], reverse=True)[:3]]}
 
 
 # ---------------------------------------------------------------------------
@@ -508,7 +509,7 @@ def main(argv=None) -> int:
     p.add_argument("--idle", type=int, default=1000, help="idle sockets to hold open (0: skip)")
     p.add_argument("--idle-seconds", type=float, default=5)
     p.add_argument("--gc-walk", action="store_true",
-                   help="count the objects each full collection of the app walks (in gc_slowest; adds a little CPU)")
+                   help="count the objects each collection of the app walks (in gc_slowest, with those it freed; adds CPU)")
     p.add_argument("--storm-cards", type=int, default=500)
     p.add_argument("--storm-clients", type=int, default=30, help="0: skip the reconnect storm")
     p.add_argument("--drain", type=float, default=5, help="seconds to wait for late deliveries")
