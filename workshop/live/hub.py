@@ -86,12 +86,7 @@ class Subscription:
         self.hub = hub
         self.session_id = session_id
         self.put = sink.put  # bound once: the fan-out calls it for every delivery
-        # several frames in order, at once (a group commit's events); a sink may lack it
-        self.put_many = getattr(sink, "put_many", None) or self._one_by_one
-
-    def _one_by_one(self, frames) -> None:
-        for frame in frames:
-            self.put(frame)
+        self.put_many = sink.put_many  # several frames in order, at once (a group commit's events)
 
     def close(self) -> None:
         self.hub.unsubscribe(self)
@@ -109,7 +104,7 @@ class LocalHub:
         self._lock = threading.Lock()
 
     def subscribe(self, session_id: int, sink) -> Subscription:
-        """Deliver the session's messages to ``sink.put(frame)``; it must never block."""
+        """Deliver the session's messages to ``sink.put(frame)`` and ``sink.put_many(frames)``; they must never block."""
         sub = Subscription(self, session_id, sink)
         with self._lock:
             self._subs[session_id].add(sub)
@@ -129,7 +124,7 @@ class LocalHub:
         Returns the encoded text (the publisher's own connection reuses it).
         """
         text = encode(message)
-        self._deliver(session_id, message.get("seq"), text)
+        self._deliver(session_id, [Frame(message.get("seq"), text)])
         return text
 
     def publish_many(self, session_id: int, messages: list[dict]) -> list[str]:
@@ -139,28 +134,21 @@ class LocalHub:
         Returns their encoded texts.
         """
         texts = [encode(m) for m in messages]
-        self._deliver_many(session_id, [Frame(m.get("seq"), t) for m, t in zip(messages, texts)])
+        self._deliver(session_id, [Frame(m.get("seq"), t) for m, t in zip(messages, texts)])
         return texts
 
-    def _deliver(self, session_id: int, seq: int | None, data: str) -> None:
-        with self._lock:
-            subs = tuple(self._subs.get(session_id, ()))
-        item = Frame(seq, data)
-        for sub in subs:
-            try:
-                sub.put(item)  # a write to the socket, or a place in the connection's outbox
-            except Exception:  # noqa: BLE001 - one connection's trouble never keeps the frame from the others
-                log.exception("delivering to a connection of session %s failed", session_id)
-
-    def _deliver_many(self, session_id: int, frames: list[Frame]) -> None:
-        with self._lock:
-            subs = tuple(self._subs.get(session_id, ()))
+    def _deliver(self, session_id: int, frames: list[Frame]) -> None:
+        """Hand the frames to every connection of the session: each writes them to its socket
+        (together, when it may) or keeps them in its outbox."""
         if not frames:
             return
+        with self._lock:
+            subs = tuple(self._subs.get(session_id, ()))
+        one = frames[0] if len(frames) == 1 else None
         for sub in subs:
             try:
-                if len(frames) == 1:
-                    sub.put(frames[0])
+                if one is not None:
+                    sub.put(one)
                 else:
                     sub.put_many(frames)
             except Exception:  # noqa: BLE001 - one connection's trouble never keeps the frames from the others
@@ -268,7 +256,7 @@ class RedisHub(LocalHub):
         except ValueError:
             log.warning("ignoring malformed hub message on %s", channel)
             return
-        self._deliver(session_id, seq, text)
+        self._deliver(session_id, [Frame(seq, text)])
 
     def close(self) -> None:
         self._stopped = True

@@ -684,10 +684,7 @@ class LiveConnection:
         with self.lock:
             if not self.busy and not self.out and self._write_now(item):
                 return
-            if len(self.out) >= self.outbox_size:
-                self.overflowed = True
-            else:
-                self.out.append(item)
+            self._enqueue((item,))
         self.wake.set()
 
     def put_many(self, frames: list[Frame]) -> None:
@@ -697,12 +694,16 @@ class LiveConnection:
             rest = self._write_now_many(frames) if not self.busy and not self.out else frames
             if not rest:
                 return
-            for frame in rest:
-                if len(self.out) >= self.outbox_size:
-                    self.overflowed = True
-                    break
-                self.out.append(frame)
+            self._enqueue(rest)
         self.wake.set()
+
+    def _enqueue(self, items) -> None:
+        """Into the bounded outbox, in order (lock held); what does not fit marks it overflowed (4408)."""
+        for item in items:
+            if len(self.out) >= self.outbox_size:
+                self.overflowed = True
+                return
+            self.out.append(item)
 
     def _fast(self) -> bool:
         return self.synced and not self.held and not self.held_acks and not self.closed.is_set() and self.shared_frames
