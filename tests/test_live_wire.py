@@ -466,7 +466,8 @@ def _one_batch(app, session_id: int, first, queued) -> list[tuple]:
     assert lock.acquire(timeout=5)
     try:
         sent = [first()]
-        wait_until(lambda: writer._active)  # the first one holds the writer's turn, waiting for the database
+        # the first one holds the writer's turn and has taken itself from the queue: it waits for the database
+        wait_until(lambda: writer._active and not writer._queue)
         for n, send in enumerate(queued, 1):
             sent.append(send())
             wait_until(lambda: len(writer._queue) == n)
