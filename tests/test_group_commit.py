@@ -3,13 +3,14 @@ acknowledged only after it, and one bad operation never takes the others down.""
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from tests.conftest import facilitator_actor
 from workshop.board import BoardError
-from workshop.db import db
+from workshop.db import CoreUnit, db
 from workshop.live.writer import Job, SessionWriter
 from workshop.models import BoardEvent, Card, Lane, Phase
 
@@ -39,13 +40,21 @@ def _board(app, facilitator, make_session):
     return session_id, facilitator_actor(facilitator), {"phase_id": phase.id, "lane_id": lane.id}
 
 
-def _commits(engine):
+@contextmanager
+def _commits():
+    """Counts the transactions the writer commits (each through a CoreUnit)."""
     count = [0]
+    real = CoreUnit.commit
 
-    @event.listens_for(engine, "commit")
-    def counted(_conn):
+    def counted(unit):
+        real(unit)
         count[0] += 1
-    return count, counted
+
+    CoreUnit.commit = counted
+    try:
+        yield count
+    finally:
+        CoreUnit.commit = real
 
 
 def test_a_queue_of_operations_is_one_transaction_and_a_bad_one_is_refused_alone(app, facilitator, make_session):
@@ -55,13 +64,10 @@ def test_a_queue_of_operations_is_one_transaction_and_a_bad_one_is_refused_alone
         good = [Job(actor, {"type": "card.add", "op_id": f"g{i}", "title": f"Kaart {i}", **cell}, None)
                 for i in range(8)]
         writer = SessionWriter(session_id)
-        count, listener = _commits(db.engine)
-        try:
+        with _commits() as count:
             writer._queue.extend(good)  # eight laptops sent at once: all queued while the writer was busy
             writer._active = True
             writer._drain(db.engine, hub, good[0])
-        finally:
-            event.remove(db.engine, "commit", listener)
         assert count[0] == 1  # one transaction for the eight
         seqs = [job.outcome().seq for job in good]
         assert seqs == sorted(seqs) and seqs == list(range(seqs[0], seqs[0] + 8))
@@ -72,13 +78,10 @@ def test_a_queue_of_operations_is_one_transaction_and_a_bad_one_is_refused_alone
         bad = Job(actor, {"type": "card.delete", "op_id": "b1", "id": 999_999}, None)
         more = [Job(actor, {"type": "card.add", "op_id": f"m{i}", "title": f"Meer {i}", **cell}, None)
                 for i in range(3)]
-        count, listener = _commits(db.engine)
-        try:
+        with _commits() as count:
             writer._queue.extend([more[0], bad, more[1], more[2]])
             writer._active = True
             writer._drain(db.engine, hub, more[0])
-        finally:
-            event.remove(db.engine, "commit", listener)
         assert count[0] == 1  # a card operation is refused before it writes: the batch goes on without it
         with pytest.raises(BoardError) as refused:
             bad.outcome()

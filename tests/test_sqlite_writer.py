@@ -11,6 +11,8 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -51,5 +53,95 @@ def test_a_reader_never_waits_for_a_writer_and_a_second_writer_queues(db_path):
         assert 0.4 < second["s"] < 3.0  # it went on as soon as the first committed
         assert not engine.sqlite_writer_lock.locked()  # and nobody keeps the lock
         writer.close()
+    finally:
+        engine.dispose()
+
+
+# The live writer's units (CoreUnit) share the process's one write connection, kept out of the pool.
+
+def _position(engine, channel_id):
+    with engine.connect() as c:
+        return c.execute(text("SELECT position FROM channel WHERE id = :i"), {"i": channel_id}).scalar()
+
+
+def _first_channel(engine):
+    with engine.connect() as c:
+        return c.execute(text("SELECT id, position FROM channel ORDER BY id LIMIT 1")).one()
+
+
+def test_units_from_many_threads_each_store_their_write_on_one_shared_connection(db_path):
+    from workshop.db import CoreUnit
+
+    engine = make_engine(f"sqlite:///{db_path}")
+    try:
+        channel_id, start = _first_channel(engine)
+        connections = set()
+
+        def write():
+            for _ in range(25):
+                with CoreUnit(engine) as unit:
+                    conn = unit.connection()
+                    connections.add(id(conn.connection.driver_connection))
+                    conn.connection.driver_connection.execute(
+                        "UPDATE channel SET position = position + 1 WHERE id = ?", (channel_id,))
+                    unit.commit()
+
+        threads = [threading.Thread(target=write) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(20)
+        assert _position(engine, channel_id) == start + 100  # every increment stored, none lost
+        assert len(connections) == 1 and engine.pool.checkedout() == 1  # one connection, never pooled
+        assert not engine.sqlite_writer_lock.locked()
+    finally:
+        engine.dispose()
+    assert engine.sqlite_writer_lock._shared is None  # disposing the engine closed it
+
+
+def test_a_unit_that_fails_stores_nothing_and_the_next_one_writes(db_path):
+    from workshop.db import CoreUnit
+
+    engine = make_engine(f"sqlite:///{db_path}")
+    try:
+        channel_id, start = _first_channel(engine)
+        with pytest.raises(RuntimeError):
+            with CoreUnit(engine) as unit:
+                unit.connection().execute(text("UPDATE channel SET position = 99 WHERE id = :i"), {"i": channel_id})
+                raise RuntimeError("the operation failed half-way")
+        assert _position(engine, channel_id) == start and not engine.sqlite_writer_lock.locked()
+        with CoreUnit(engine) as unit:  # never committed: rolled back at the end
+            unit.connection().connection.driver_connection.execute(
+                "UPDATE channel SET position = 98 WHERE id = ?", (channel_id,))
+        assert _position(engine, channel_id) == start and not engine.sqlite_writer_lock.locked()
+        with CoreUnit(engine) as unit:
+            unit.connection().execute(text("UPDATE channel SET position = 7 WHERE id = :i"), {"i": channel_id})
+            unit.commit()
+        assert _position(engine, channel_id) == 7 and not engine.sqlite_writer_lock.locked()
+    finally:
+        engine.dispose()
+
+
+def test_an_orm_change_in_a_unit_commits_and_rolls_back_with_the_driver_statements(db_path):
+    from workshop.db import CoreUnit
+    from workshop.models import Channel
+
+    engine = make_engine(f"sqlite:///{db_path}")
+    try:
+        channel_id, start = _first_channel(engine)
+        for commit in (False, True):
+            with CoreUnit(engine) as unit:
+                unit.connection().connection.driver_connection.execute(
+                    "UPDATE channel SET position = position + 1 WHERE id = ?", (channel_id,))
+                unit.get(Channel, channel_id).name = f"Kanaal {commit}"  # through the ORM session
+                if commit:
+                    unit.commit()
+            with engine.connect() as c:
+                row = c.execute(text("SELECT name, position FROM channel WHERE id = :i"), {"i": channel_id}).one()
+            if commit:
+                assert tuple(row) == ("Kanaal True", start + 1)
+            else:
+                assert row.position == start and row.name != "Kanaal False"
+            assert not engine.sqlite_writer_lock.locked()
     finally:
         engine.dispose()

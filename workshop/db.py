@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import os
 import threading
 import types
 from contextlib import contextmanager
@@ -16,7 +17,7 @@ from datetime import datetime, timezone
 from flask import current_app
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.exc import DisconnectionError, OperationalError
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 
 log = logging.getLogger(__name__)
@@ -65,15 +66,29 @@ class SQLiteWriterLock:
     worker. Waiting here instead is cooperative (gevent patches ``threading``):
     inside one process SQLite never sees two writers, so its busy wait only
     ever runs against another process (a CLI command, a second worker).
+
+    Since a process writes one transaction at a time, the live writer's units
+    (``CoreUnit``) share one connection of the process, kept checked out: taking
+    a connection from the pool and giving it back (with its reset) was about a
+    sixth of a board operation's CPU in the worker. ``begin_shared`` takes the
+    lock, then that connection, and begins; ``end_shared`` rolls back what was
+    not committed and lets the lock go, only after the driver's COMMIT has
+    returned (a pooled connection lets it go at the ``commit`` event, which
+    comes just before).
     """
 
     def __init__(self):
         self._lock = threading.Lock()
+        self._shared: Connection | None = None
+        self._shared_pid: int | None = None
 
     def acquire(self, conn) -> None:
+        self._take()
+        conn.info["workshop_writer"] = self
+
+    def _take(self) -> None:
         if not self._lock.acquire(timeout=WRITER_WAIT_SECONDS):
             raise OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked (writer lock)"))
-        conn.info["workshop_writer"] = self
 
     def release(self, info: dict) -> None:
         if info.pop("workshop_writer", None) is self:
@@ -81,6 +96,74 @@ class SQLiteWriterLock:
 
     def locked(self) -> bool:
         return self._lock.locked()
+
+    def begin_shared(self, engine: Engine) -> "Connection":
+        """The process's write connection, in a new transaction, with the lock held (until ``end_shared``)."""
+        self._take()
+        try:
+            conn = self._shared
+            if conn is None or self._shared_pid != os.getpid() or conn.closed or conn.invalidated:
+                self._shared = None  # a forked child never uses its parent's connection
+                conn = engine.connect()
+                conn.info["workshop_shared_writer"] = self
+                self._shared, self._shared_pid = conn, os.getpid()
+            # Straight to the driver: SQLAlchemy's Connection stays out of it (its begin and commit, with
+            # their events, cost more than the statements). A statement that needs it in a transaction
+            # (``conn.execute``, an ORM session) begins one, which joins this one (see ``_begin``).
+            _driver_begin(conn, "BEGIN IMMEDIATE")
+        except BaseException:
+            self._drop_shared()
+            self._lock.release()
+            raise
+        return conn
+
+    @staticmethod
+    def commit_shared(conn: "Connection") -> None:
+        """Commit a ``begin_shared`` transaction (the lock stays until ``end_shared``)."""
+        if conn.in_transaction():
+            conn.commit()  # SQLAlchemy joined it: it commits (and forgets it) through the driver
+            return
+        import sqlite3
+
+        try:
+            conn.connection.driver_connection.commit()
+        except sqlite3.Error as err:
+            raise OperationalError("COMMIT", {}, err) from err
+
+    def end_shared(self, conn: "Connection") -> None:
+        """After ``begin_shared``: roll back what was not committed, then let the lock go."""
+        try:
+            if conn.in_transaction():
+                conn.rollback()
+            elif conn.connection.driver_connection.in_transaction:
+                conn.connection.driver_connection.rollback()
+        except BaseException:
+            self._drop_shared()  # a connection that cannot even roll back is not used again
+            raise
+        finally:
+            self._lock.release()
+
+    def _drop_shared(self) -> None:
+        conn, self._shared = self._shared, None
+        if conn is not None and self._shared_pid == os.getpid():
+            try:
+                if not conn.closed:
+                    conn.info.pop("workshop_shared_writer", None)  # a pooled connection takes the lock again
+                    conn.invalidate()  # never back into the pool: its state is unknown
+                conn.close()
+            except Exception:  # noqa: BLE001 - it is gone either way
+                log.debug("closing the shared SQLite write connection failed", exc_info=True)
+
+    def close_shared(self) -> None:
+        """The engine is disposed: close the shared connection (no unit may be using it)."""
+        conn, self._shared = self._shared, None
+        if conn is not None and self._shared_pid == os.getpid():
+            try:
+                if not conn.closed:
+                    conn.info.pop("workshop_shared_writer", None)  # a pooled connection takes the lock again
+                conn.close()
+            except Exception:  # noqa: BLE001 - disposing goes on
+                log.debug("closing the shared SQLite write connection failed", exc_info=True)
 
 
 def _driver_begin(conn, statement: str) -> None:
@@ -110,6 +193,10 @@ def make_engine(url: str, **kw) -> Engine:
             if _READ_ONLY.get():
                 _driver_begin(conn, "BEGIN")
                 return
+            if conn.info.get("workshop_shared_writer") is writer:  # a CoreUnit's: it holds the lock
+                if not conn.connection.driver_connection.in_transaction:
+                    _driver_begin(conn, "BEGIN IMMEDIATE")
+                return  # else SQLAlchemy joins the transaction begin_shared began
             writer.acquire(conn)
             try:
                 _driver_begin(conn, "BEGIN IMMEDIATE")
@@ -120,7 +207,11 @@ def make_engine(url: str, **kw) -> Engine:
         @event.listens_for(engine, "commit")
         @event.listens_for(engine, "rollback")
         def _end(conn):  # pragma: no cover - trivial
-            writer.release(conn.info)
+            writer.release(conn.info)  # not the shared connection's: end_shared lets that go
+
+        @event.listens_for(engine, "engine_disposed")
+        def _disposed(_engine):
+            writer.close_shared()
 
         @event.listens_for(engine.pool, "checkin")
         @event.listens_for(engine.pool, "invalidate")
@@ -310,10 +401,16 @@ class CoreUnit:
     def __init__(self, engine: Engine):
         self._engine = engine
         self._conn = None
+        self._shared: SQLiteWriterLock | None = None
         self._orm: Session | None = None
 
     def connection(self):
         if self._conn is None:
+            shared = getattr(self._engine, "sqlite_writer_lock", None)
+            if shared is not None:  # SQLite: the process's one write connection (SQLiteWriterLock)
+                self._conn = shared.begin_shared(self._engine)
+                self._shared = shared
+                return self._conn
             conn = self._engine.connect()
             try:
                 conn.begin()
@@ -326,7 +423,10 @@ class CoreUnit:
     @property
     def orm(self) -> Session:
         if self._orm is None:
-            self._orm = Session(bind=self.connection(), expire_on_commit=False)
+            conn = self.connection()
+            if not conn.in_transaction():
+                conn.begin()  # the session joins it (and leaves commit and rollback to the unit)
+            self._orm = Session(bind=conn, expire_on_commit=False)
         return self._orm
 
     def get_bind(self, *args, **kw) -> Engine:
@@ -342,16 +442,20 @@ class CoreUnit:
 
     def commit(self) -> None:
         self.flush()
-        if self._conn is not None:
+        if self._shared is not None:
+            self._shared.commit_shared(self._conn)
+        elif self._conn is not None:
             self._conn.commit()
 
     def close(self) -> None:
-        orm, conn, self._orm, self._conn = self._orm, self._conn, None, None
+        orm, conn, shared, self._orm, self._conn, self._shared = self._orm, self._conn, self._shared, None, None, None
         try:
             if orm is not None:
                 orm.close()
         finally:
-            if conn is not None:
+            if shared is not None:
+                shared.end_shared(conn)  # rolls back a transaction still open, then lets the lock go
+            elif conn is not None:
                 conn.close()  # rolls back a transaction still open
 
     def __enter__(self) -> "CoreUnit":
