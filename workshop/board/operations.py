@@ -229,7 +229,8 @@ def apply_operation(db: Session, ws: WorkshopSession | int, actor: Actor, op, *,
         _BUMP_SEQ.execute(conn, bump)
         _INSERT_EVENT.execute(conn, event)
     db.flush()  # what the ORM-based handlers changed
-    loaded = db.identity_map.get(Session.identity_key(WorkshopSession, session_id))
+    identity_map = db.identity_map  # empty unless an ORM-based handler ran (or an HTTP caller's session)
+    loaded = identity_map.get(Session.identity_key(WorkshopSession, session_id)) if identity_map else None
     if loaded is not None:  # keep an ORM copy of the session row (HTTP callers hold one) truthful
         set_committed_value(loaded, "seq", seq)
         set_committed_value(loaded, "updated_at", now)
