@@ -126,3 +126,42 @@ def test_a_lone_surrogate_echoed_from_a_client_still_makes_a_valid_frame(conn):
     text = encode({"type": "error", "code": "unknown_type", "op_id": "\ud800"})
     frame = websocket_text_frame(text)
     assert frame[2:].decode("utf-8") == text.replace("\ud800", "?")
+
+
+# One event at a time: the hub's usual case (a lone operation), which put() writes inline.
+
+def test_one_event_after_another_each_leaves_in_its_own_write(conn):
+    conn.put(event(11))
+    conn.put(event(12))
+    assert conn.ws.sock.writes == [event(11).wire, event(12).wire] and conn.last_sent == 12 and not conn.out
+
+
+def test_one_event_already_sent_is_not_written_again_and_one_after_a_gap_waits(conn):
+    conn.put(event(10))  # the connection's own copy came first
+    assert not conn.ws.sock.writes and not conn.out
+    conn.put(event(12))  # 11 is still on its way: the sender orders them
+    assert not conn.ws.sock.writes and [f.seq for f in conn.out] == [12]
+
+
+def test_one_event_the_kernel_takes_in_part_leaves_the_rest_as_bytes(conn):
+    frame = event(11)
+    conn.ws.sock.take = 5
+    conn.put(frame)
+    assert conn.ws.sock.writes == [frame.wire[:5]] and conn.last_sent == 11
+    assert list(conn.out) == [("raw", None, frame.wire[5:])] and conn.wake.is_set()
+
+
+def test_one_event_on_a_failed_socket_is_left_to_the_sender(conn):
+    conn.ws.sock.fail = True
+    frame = event(11)
+    conn.put(frame)
+    assert conn.last_sent == 10 and list(conn.out) == [frame]
+
+
+def test_a_removal_or_a_settings_change_alone_always_goes_through_the_sender(conn):
+    for seq, kind in ((11, "participant.remove"), (12, "session.settings")):
+        conn.out.clear()
+        conn.last_sent = seq - 1
+        frame = Frame(seq, encode({"type": "event", "seq": seq, "event": kind, "data": {"id": 5}}))
+        conn.put(frame)
+        assert not conn.ws.sock.writes and list(conn.out) == [frame]

@@ -58,11 +58,14 @@ def websocket_text_frame(text: str) -> bytes:
 class Frame:
     """One published message, shared by all the subscribers it is delivered to."""
 
-    __slots__ = ("seq", "text", "_wire", "legacy", "nameless", "legacy_nameless")
+    __slots__ = ("seq", "text", "plain", "_wire", "legacy", "nameless", "legacy_nameless")
 
     def __init__(self, seq: int | None, text: str):
         self.seq = seq
         self.text = text
+        # an event every connection may write as it is (not one that may end a connection or switch
+        # names off, which the sender handles): looked at once here, not once per connection
+        self.plain = seq is not None and '"participant.remove"' not in text and '"session.settings"' not in text
         self._wire: bytes | None = None
         self.legacy: str | None = None  # presence changes as the whole list, for clients without deltas
         # the same two presence forms without names, for participants while names are hidden

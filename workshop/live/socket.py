@@ -240,6 +240,20 @@ except ImportError:  # pragma: no cover - gevent is a dependency
     _GREENLET_THREADS = False
 
 
+def _lock():
+    """A lock for a connection's outbox, taken for every frame the hub delivers.
+
+    Under gevent's monkey-patching ``threading.Lock`` is a Python subclass of gevent's
+    semaphore that checks its arguments on every ``acquire``; the semaphore itself is
+    compiled, and waits cooperatively just the same.
+    """
+    if _GREENLET_THREADS:
+        from gevent.lock import Semaphore
+
+        return Semaphore(1)
+    return threading.Lock()
+
+
 class _ReaderThread:
     """simple-websocket's reader thread (its ``thread_class``), which always wakes ``receive`` when it ends.
 
@@ -437,7 +451,7 @@ class LiveConnection:
         self.sub = None
         self.features: frozenset = frozenset()
         # the outbox: items that wait for the sender (see the module docstring)
-        self.lock = threading.Lock()  # guards out/busy and, while the sender is not busy, the order state
+        self.lock = _lock()  # guards out/busy and, while the sender is not busy, the order state
         self.out: deque = deque()
         self.outbox_size = int(app.config.get("WS_OUTBOX_SIZE") or 1000)
         self.wake = threading.Event()
@@ -682,8 +696,29 @@ class LiveConnection:
     def put(self, item) -> None:
         """Deliver one item (a hub ``Frame`` or a local tuple); never blocks. Any thread."""
         with self.lock:
-            if not self.busy and not self.out and self._write_now(item):
-                return
+            if not self.busy and not self.out:
+                # The fan-out's case, inline (it runs for every connection of a session on every
+                # change): the next event, written at once. Everything else: _write_now.
+                if (type(item) is Frame and item.plain and item.seq == self.last_sent + 1 and self.synced
+                        and not self.held and not self.held_acks and self.shared_frames
+                        and not self.closed.is_set()):
+                    data = item.wire
+                    sock = self.ws.sock
+                    try:
+                        n = (sock._sock.send(data) if type(sock) is _GeventSocket
+                             else sock.send(data, socket.MSG_DONTWAIT))
+                    except (BlockingIOError, InterruptedError):
+                        n = 0
+                    except OSError:
+                        n = None  # closed: the sender finds out and ends the connection
+                    if n is not None:
+                        self.last_sent = item.seq
+                        if n < len(data):  # the kernel's buffer is full: the rest waits, in order
+                            self.out.append(("raw", None, data[n:]))
+                            self.wake.set()
+                        return
+                elif self._write_now(item):
+                    return
             self._enqueue((item,))
         self.wake.set()
 
