@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 
 import pytest
@@ -363,3 +364,98 @@ def test_an_event_that_never_arrives_is_read_from_the_event_log(board, app):
         c.wait_seq(later.seq)
         assert [(e["seq"], e["data"]["card"]["title"]) for e in c.events() if e["seq"] > start] == [
             (lost.seq, "Verloren bericht"), (later.seq, "Wel gepubliceerd")]
+
+
+# Client frames as bytes on the wire: the reader parses the usual one itself (socket._read_plain)
+# and leaves every other kind to wsproto; what a client sends must arrive the same either way.
+
+def _client_frame(payload: bytes, opcode: int = 1, fin: bool = True, masked: bool = True,
+                  mask: bytes | None = None) -> bytes:
+    import os
+
+    n = len(payload)
+    head = bytes((0x80 * fin | opcode,))
+    mask_bit = 0x80 if masked else 0
+    if n < 126:
+        head += bytes((mask_bit | n,))
+    elif n < 1 << 16:
+        head += bytes((mask_bit | 126,)) + n.to_bytes(2, "big")
+    else:
+        head += bytes((mask_bit | 127,)) + n.to_bytes(8, "big")
+    if not masked:
+        return head + payload
+    mask = mask or os.urandom(4)
+    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+def _op_bytes(board, op_id: str, title: str) -> bytes:
+    return json.dumps({"type": "op", "op": {"type": "card.add", "op_id": op_id, "phase_id": board["phases"][0],
+                                            "lane_id": board["lanes"][2], "title": title}}).encode()
+
+
+def test_frames_joined_split_long_fragmented_or_between_pings_all_reach_the_board(board):
+    with connect(board, 0) as c:
+        raw = c.ws.socket
+        # two operations in one write
+        raw.sendall(_client_frame(_op_bytes(board, "twee-1", "Een")) + _client_frame(_op_bytes(board, "twee-2", "Twee")))
+        assert c.reply_to("twee-1")["type"] == "ack" and c.reply_to("twee-2")["type"] == "ack"
+        # one operation in three writes, split inside the header and inside the payload
+        frame = _client_frame(_op_bytes(board, "deel", "In stukken"))
+        for part in (frame[:1], frame[1:9], frame[9:]):
+            raw.sendall(part)
+            time.sleep(0.05)
+        assert c.reply_to("deel")["type"] == "ack"
+        # a 16-bit length, and a 64-bit one (over WS_MAX_MESSAGE_SIZE: read whole, answered, still connected)
+        long_title = "Lange titel " + "é" * 100
+        raw.sendall(_client_frame(_op_bytes(board, "lang", long_title)))
+        assert c.reply_to("lang")["type"] == "ack"
+        raw.sendall(_client_frame(_op_bytes(board, "te-lang", "x" * 70_000)))
+        assert c.wait_for(lambda f: f["type"] == "error")["code"] == "too_large"
+        # a message in three fragments with a ping between them: wsproto puts it together and answers the ping
+        whole = _op_bytes(board, "stukjes", "Gefragmenteerd")
+        raw.sendall(_client_frame(whole[:10], opcode=1, fin=False) + _client_frame(b"hallo", opcode=9)
+                    + _client_frame(whole[10:20], opcode=0, fin=False) + _client_frame(whole[20:], opcode=0))
+        assert c.reply_to("stukjes")["type"] == "ack"
+        # a fragment that arrives in two writes: its second half is payload, never read as a frame header
+        whole = _op_bytes(board, "halverwege", "Halverwege")
+        first = _client_frame(whole[:40], opcode=1, fin=False)
+        raw.sendall(first[:20])
+        time.sleep(0.05)
+        raw.sendall(first[20:] + _client_frame(whole[40:], opcode=0))
+        assert c.reply_to("halverwege")["type"] == "ack"
+        # a fragment's payload that looks like a frame, split where that "frame" begins: it stays payload
+        # (a zero mask leaves the bytes as they are; binary, so the server answers "malformed")
+        ping = _client_frame(b'{"type": "ping"}')
+        last = _client_frame(b"x" * 10 + ping, opcode=0, mask=bytes(4))  # the final fragment
+        raw.sendall(_client_frame(b"abc", opcode=2, fin=False) + last[:16])
+        time.sleep(0.05)
+        raw.sendall(last[16:])
+        assert c.wait_for(lambda f: f["type"] in ("error", "pong"))["type"] == "error"  # no pong: no ping was read
+        assert c.frames[-1]["code"] == "malformed"
+        raw.sendall(ping)
+        c.wait_for(lambda f: f["type"] == "pong")
+        # and the usual frame right after it is read as usual
+        raw.sendall(_client_frame(_op_bytes(board, "daarna", "Daarna")))
+        assert c.reply_to("daarna")["type"] == "ack"
+    with connect(board, "f", last_seq=None) as f:
+        titles = {card["title"] for card in f.frames[0]["snapshot"]["cards"]}
+    assert {"Een", "Twee", "In stukken", long_title, "Gefragmenteerd", "Halverwege", "Daarna"} <= titles
+
+
+@pytest.mark.parametrize("frame, code", [
+    (_client_frame(b'{"type": "ping", "x": "\xff\xfe"}'), 1007),  # not UTF-8
+    (_client_frame(b'{"type": "ping"}', masked=False), 1002),  # a client must mask its frames
+    (_client_frame(b'{"type": "ping"}', opcode=0), 1002),  # a continuation of nothing
+    # a new message while a fragmented one is under way
+    (_client_frame(b'{"type": ', fin=False) + _client_frame(b'{"type": "ping"}'), 1002),
+])
+def test_a_broken_frame_ends_the_connection(board, frame, code):
+    from websockets.exceptions import ConnectionClosed
+
+    with connect(board, 0) as c:
+        c.ws.socket.sendall(frame)
+        with pytest.raises(ConnectionClosed) as exc:
+            c.wait_for(lambda f: False, timeout=10)
+        # the close frame itself can be lost: the server's socket closes at once, and the kernel then
+        # resets a connection that still has unread bytes from the client (its reply to the close)
+        assert exc.value.rcvd is None or exc.value.rcvd.code == code

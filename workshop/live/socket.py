@@ -132,6 +132,7 @@ class _Server(Server):
         self.sock.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                           b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
         self.ws.connection = _WsprotoConnection(ConnectionType.SERVER)
+        self.plain_frames = True  # no extension: the reader may parse the usual frame itself
         self.connected = True
 
 
@@ -272,7 +273,11 @@ class _ReaderThread:
 
     def _read(self):
         try:
-            self._reader()
+            ws = getattr(self._reader, "__self__", None)
+            if getattr(ws, "plain_frames", False) and not ws.ping_interval:
+                _read_plain(ws)
+            else:
+                self._reader()
         except Exception:  # noqa: BLE001 - a bare greenlet has no excepthook: log what threading would print
             log.exception("websocket reader failed")
         finally:
@@ -281,6 +286,91 @@ class _ReaderThread:
             if ws is not None:
                 ws.connected = False
                 ws.event.set()
+
+
+def _unmask(payload: bytes, mask: bytes) -> bytes:
+    """A client frame's payload, unmasked (RFC 6455 §5.3): one XOR of two big integers."""
+    n = len(payload)
+    if not n:
+        return b""
+    key = int.from_bytes((mask * ((n >> 2) + 1))[:n], "little")
+    return (int.from_bytes(payload, "little") ^ key).to_bytes(n, "little")
+
+
+def _to_wsproto(ws, data: bytes) -> bool:
+    """Bytes for wsproto to parse, as simple-websocket's reader does; False once the connection ends."""
+    ws.ws.receive_data(data)
+    ws.connected = ws._handle_events()
+    return ws.connected
+
+
+def _read_plain(ws) -> None:
+    """simple-websocket's reader loop (``Base._thread`` without its ping timer), for a connection
+    without extensions, reading the usual client frame itself.
+
+    Nearly every frame a client sends is one whole text message: final, masked, no reserved bits,
+    not part of a fragmented message, within the size limit. That one is unmasked, decoded and
+    handed to ``receive`` here: wsproto's parser (its frame objects, events and per-frame
+    generators) was about a twentieth of the worker's CPU for what is a header and an XOR. Every
+    other frame (control frames, fragments, binary, invalid UTF-8, an oversized or malformed
+    one) goes to wsproto whole, or its beginning and then exactly its remaining bytes, so
+    wsproto's parser is always at a frame boundary and answers those as before (a pong, a
+    close with 1002, 1007 or 1009).
+    """
+    sock, size, limit = ws.sock, ws.receive_bytes, ws.max_message_size
+    buf = b""
+    owed = 0  # bytes of a frame begun in wsproto that it has still to get
+    in_message = False  # a fragmented message is under way: wsproto puts it together
+    try:
+        while ws.connected:
+            data = sock.recv(size)
+            if not data:
+                raise OSError()
+            if owed:
+                give, data = data[:owed], data[owed:]
+                owed -= len(give)
+                if not _to_wsproto(ws, give):
+                    break
+            buf = buf + data if buf else data
+            while buf:
+                n = len(buf)
+                if n < 2:
+                    break
+                b0, b1 = buf[0], buf[1]
+                length, start = b1 & 0x7F, 2
+                if length == 126:
+                    if n < 4:
+                        break
+                    length, start = int.from_bytes(buf[2:4], "big"), 4
+                elif length == 127:
+                    if n < 10:
+                        break
+                    length, start = int.from_bytes(buf[2:10], "big"), 10
+                masked = b1 & 0x80
+                end = start + (4 if masked else 0) + length
+                if b0 == 0x81 and masked and not in_message and (not limit or length <= limit):
+                    if n < end:
+                        break  # the rest of this frame is still on its way
+                    try:
+                        text = _unmask(buf[start + 4:end], buf[start:start + 4]).decode("utf-8")
+                    except UnicodeDecodeError:
+                        text = None  # wsproto closes the connection with 1007
+                    if text is not None:
+                        buf = buf[end:]
+                        ws.input_buffer.append(text)
+                        ws.event.set()
+                        continue
+                if b0 & 0x0F in (0, 1, 2):  # a data frame: a message goes on unless it is final
+                    in_message = not b0 & 0x80
+                give, buf = buf[:end], buf[end:]
+                owed = end - len(give)
+                if not _to_wsproto(ws, give):
+                    return
+    except (OSError, LocalProtocolError):
+        ws.connected = False
+        ws.event.set()
+    finally:
+        sock.close()
 
 
 def _origin_allowed(origin: str | None) -> bool:
