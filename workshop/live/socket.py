@@ -539,6 +539,7 @@ class LiveConnection:
         self.max_message = int(app.config["WS_MAX_MESSAGE_SIZE"])
         self.op_bucket = TokenBucket.from_config(app.config)
         self.sub = None
+        self.writer = None  # the session's SessionWriter, from the first operation on
         self.features: frozenset = frozenset()
         # the outbox: items that wait for the sender (see the module docstring)
         self.lock = _lock()  # guards out/busy and, while the sender is not busy, the order state
@@ -664,12 +665,15 @@ class LiveConnection:
     def _apply(self, op: dict, op_id: str | None) -> None:
         text = None
         try:
+            engine = self.app.extensions["db"].engine  # db.engine, without the context-local lookups
             if self.app.config["WS_WRITER_LOCK"]:  # the session's writer applies and publishes (writer.py)
                 job = Job(self.actor, op, self.login_version)
-                result = writer_for(self.app, self.session_id).submit(db.engine, self.hub, job)
+                if self.writer is None:  # held as long as the connection: the session keeps one writer
+                    self.writer = writer_for(self.app, self.session_id)
+                result = self.writer.submit(engine, self.hub, job)
                 text = job.text
             else:
-                result = apply_in_transaction(db.engine, self.session_id, self.actor, op, self.login_version)
+                result = apply_in_transaction(engine, self.session_id, self.actor, op, self.login_version)
         except BoardError as err:
             self._queue(self._error(err.code, err.translated(_), op_id, err.field))
             if err.code in ("removed", "logged_out"):
