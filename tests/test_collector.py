@@ -41,3 +41,34 @@ def test_a_full_collection_walks_only_what_is_new_not_everything_alive():
     # …and each walks a few thousand objects, not the 600,000 of start-up nor the 300,000 kept since
     # (without the reset in tune() the first one walked a quarter of start-up's)
     assert r["most"] < 10_000, r
+
+
+PILE_SCRIPT = r"""
+import gc, json, sys, time
+sys.path.insert(0, %(root)r)
+from workshop.live import collector
+
+old = [[i] for i in range(300_000)]  # what start-up built: frozen by tune()
+collector.tune(guard_interval=%(guard)s)
+kept, most = [], 0
+for step in range(150):  # old objects die while as many new ones stay: CPython's count stands still
+    for j in range(2_000):
+        kept.append([j])
+        old.pop()
+    most = max(most, len(gc.get_objects()))
+    time.sleep(0.01)
+print(json.dumps({"most": most, "kept": len(kept)}))
+"""
+
+
+def _pile(guard):
+    out = subprocess.run([sys.executable, "-c", PILE_SCRIPT % {"root": str(ROOT), "guard": guard}],
+                         capture_output=True, text=True, check=True, timeout=120).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_new_objects_piling_up_unseen_by_the_counts_are_collected_while_the_pile_is_small():
+    unguarded = _pile(None)
+    assert unguarded["most"] > 200_000  # the counts never start a collection: the next one walks it all
+    guarded = _pile(0.05)
+    assert guarded["most"] < 40_000, guarded  # the guard collects (and freezes) within a look or two
