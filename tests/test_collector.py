@@ -49,7 +49,9 @@ sys.path.insert(0, %(root)r)
 from workshop.live import collector
 
 old = [[i] for i in range(300_000)]  # what start-up built: frozen by tune()
-collector.tune(guard_interval=%(guard)s)
+collector.tune(guard_interval=None)
+if %(guard)s:
+    collector.guard(interval=0.05, work=0.005)  # looks as a worker would, scaled to this quick pile
 kept, most = [], 0
 for step in range(150):  # old objects die while as many new ones stay: CPython's count stands still
     for j in range(2_000):
@@ -68,7 +70,7 @@ def _pile(guard):
 
 
 def test_new_objects_piling_up_unseen_by_the_counts_are_collected_while_the_pile_is_small():
-    unguarded = _pile(None)
+    unguarded = _pile(False)
     assert unguarded["most"] > 200_000  # the counts never start a collection: the next one walks it all
-    guarded = _pile(0.05)
+    guarded = _pile(True)
     assert guarded["most"] < 40_000, guarded  # the guard collects (and freezes) within a look or two
