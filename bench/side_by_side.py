@@ -134,10 +134,13 @@ def start_ref(name: str, args) -> Server:
     return Server(name, proc, port, lambda room: f"/ws/{room}")
 
 
-def start_app(env: dict, gc_file: str, workers: int = 1) -> Server:
+def start_app(env: dict, gc_file: str, workers: int = 1, cpu_profile: str | None = None) -> Server:
     port = free_port()
-    proc = start_gunicorn(dict(env, GC_PROBE_FILE=gc_file), port, workers=workers,
-                          config=ROOT / "bench" / "gc_probe.conf.py")
+    env = dict(env, GC_PROBE_FILE=gc_file)
+    if cpu_profile:  # bench/cpu_probe.conf.py: the GC probe plus a CPU-time sampler
+        env["CPU_PROFILE_FILE"] = cpu_profile
+    proc = start_gunicorn(env, port, workers=workers,
+                          config=ROOT / "bench" / ("cpu_probe.conf.py" if cpu_profile else "gc_probe.conf.py"))
     return Server("app", proc, port, lambda room: f"/ws/sessions/{room}")
 
 
@@ -516,6 +519,9 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--workers", type=int, default=1,
                    help="gunicorn workers of the app (more than 1 needs PostgreSQL and REDIS_URL)")
+    p.add_argument("--cpu-profile", metavar="PREFIX",
+                   help="sample the app worker's CPU (bench/cpu_probe.conf.py) into PREFIX.<pid>.<time>; "
+                        "read with bench/cpu_profile.py PREFIX (adds about 1 %% of CPU)")
     args = p.parse_args(argv)
     grid = parse_grid(args.grid)
     targets = [t.strip() for t in args.targets.split(",") if t.strip()]
@@ -549,7 +555,7 @@ def main(argv=None) -> int:
         gc_file = str(tmp / "gc")
         for target in targets:
             app = target == "app"
-            server = start_app(env, gc_file, args.workers) if app else start_ref(target, args)
+            server = start_app(env, gc_file, args.workers, args.cpu_profile) if app else start_ref(target, args)
             res: dict = {"cells": {}}
             try:
                 print(f"{target}: running …", file=sys.stderr)
