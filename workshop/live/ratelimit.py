@@ -17,10 +17,10 @@ Wiring (``workshop/live/socket.py``)::
 """
 from __future__ import annotations
 
-import threading
 import time
 
 from .hub import encode
+from .locks import lock
 
 
 class TokenBucket:
@@ -32,7 +32,7 @@ class TokenBucket:
         self.clock = clock
         self.tokens = float(burst)
         self.updated = clock()
-        self._lock = threading.Lock()
+        self._lock = lock()
 
     @classmethod
     def from_config(cls, config) -> "TokenBucket":

@@ -81,6 +81,7 @@ from . import catchup, collector
 from .pinger import pinger_for
 from .writer import Job, apply_in_transaction, writer_for
 from .hub import Frame, encode, websocket_text_frame
+from .locks import lock
 from .ratelimit import TokenBucket, rate_limited_frame
 
 log = logging.getLogger(__name__)
@@ -239,20 +240,6 @@ try:
     _GREENLET_THREADS = _monkey.is_module_patched("threading")
 except ImportError:  # pragma: no cover - gevent is a dependency
     _GREENLET_THREADS = False
-
-
-def _lock():
-    """A lock for a connection's outbox, taken for every frame the hub delivers.
-
-    Under gevent's monkey-patching ``threading.Lock`` is a Python subclass of gevent's
-    semaphore that checks its arguments on every ``acquire``; the semaphore itself is
-    compiled, and waits cooperatively just the same.
-    """
-    if _GREENLET_THREADS:
-        from gevent.lock import Semaphore
-
-        return Semaphore(1)
-    return threading.Lock()
 
 
 class _ReaderThread:
@@ -542,7 +529,7 @@ class LiveConnection:
         self.writer = None  # the session's SessionWriter, from the first operation on
         self.features: frozenset = frozenset()
         # the outbox: items that wait for the sender (see the module docstring)
-        self.lock = _lock()  # guards out/busy and, while the sender is not busy, the order state
+        self.lock = lock()  # guards out/busy and, while the sender is not busy, the order state
         self.out: deque = deque()
         self.outbox_size = int(app.config.get("WS_OUTBOX_SIZE") or 1000)
         self.wake = threading.Event()

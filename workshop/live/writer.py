@@ -28,6 +28,7 @@ from collections import deque
 from ..board import Actor, BoardError, OpResult, apply_operation
 from ..board.operations import REFUSED_BEFORE_WRITING
 from ..db import CoreUnit
+from .locks import lock
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ class SessionWriter:
 
     def __init__(self, session_id: int):
         self.session_id = session_id
-        self._lock = threading.Lock()
+        self._lock = lock()
         self._queue: deque[Job] = deque()
         self._active = False
 
