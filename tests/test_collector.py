@@ -49,16 +49,15 @@ sys.path.insert(0, %(root)r)
 from workshop.live import collector
 
 old = [[i] for i in range(300_000)]  # what start-up built: frozen by tune()
-collector.tune(guard_interval=None)
-if %(guard)s:
-    collector.guard(interval=0.05, work=0.005)  # looks as a worker would, scaled to this quick pile
+collector.tune()
 kept, most = [], 0
 for step in range(150):  # old objects die while as many new ones stay: CPython's count stands still
     for j in range(2_000):
         kept.append([j])
         old.pop()
     most = max(most, len(gc.get_objects()))
-    time.sleep(0.01)
+    if %(guard)s:
+        collector.tick(work=0.001)  # a message from a client (the look scaled to this quick pile)
 print(json.dumps({"most": most, "kept": len(kept)}))
 """
 

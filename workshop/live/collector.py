@@ -28,12 +28,15 @@ of tracked objects, passes the threshold, and deallocations of old (even frozen)
 objects count too. Where old objects die while new ones stay (connections
 closing while others open, a board's cached snapshot replaced), the count stays
 low while the new objects pile up, and the collection that finally comes walks
-all of them: the rare 10-12 ms pauses. So a guard (``guard()``, started by
-``tune``) counts the tracked objects that are not frozen (``gc.get_objects()``)
-after every 50 ms of the worker's CPU and, past ``GUARD_OBJECTS``, collects at
-once, while the pile is still a few milliseconds' walk. A look walks the pile
-too (up to 0.8 ms in a worker with a thousand sockets), so an idle worker never
-looks, and a busy one looks about once per 50 ms of work (≈ 1 % of it). When the counts work it never fires: a full
+all of them: the rare 10-12 ms pauses. So a guard (``tick()``, which the live
+path calls for every message a client sends) counts the tracked objects that
+are not frozen (``gc.get_objects()``) once the worker has used 50 ms of CPU
+since its last look and, past ``GUARD_OBJECTS``, collects at once, while the
+pile is still a few milliseconds' walk. A look walks the pile too (up to
+0.8 ms in a worker with a thousand sockets), so it comes only with work: an
+idle worker never looks (a timer waking the worker ten times a second cost
+0.3 % of a core with a thousand idle sockets), a busy one about once per 50 ms
+of work (≈ 1 % of it). When the counts work it never fires: a full
 collection every four young ones keeps the pile far below it.
 
 Frozen objects are never collected, so cyclic garbage among them (what a
@@ -56,11 +59,10 @@ GEN1_THRESHOLD = 1
 GEN2_THRESHOLD = 1
 REFREEZE_AFTER = 10  # full collections frozen since the last complete one before idle() collects
 IDLE_DELAY = 30  # seconds without any websocket before idle() collects
-GUARD_INTERVAL = 0.1  # seconds between the guard's wake-ups (it looks only after GUARD_WORK of CPU)
 GUARD_OBJECTS = 8_000  # tracked objects outside the frozen ones: about 4 ms to walk at 1,000 connections
 GUARD_WORK = 0.05  # seconds of the process's CPU between two looks
 
-_state = {"tuned": False, "frozen_fulls": 0}
+_state = {"tuned": False, "frozen_fulls": 0, "looked": 0.0}
 _lock = threading.Lock()
 
 
@@ -71,9 +73,8 @@ def _after_collection(phase: str, info: dict) -> None:
         _state["frozen_fulls"] += 1
 
 
-def tune(guard_interval: float | None = GUARD_INTERVAL) -> None:
-    """Freeze what start-up built and set the collector up for a long-lived worker (idempotent);
-    ``guard_interval``: how often the guard looks (None: no guard)."""
+def tune() -> None:
+    """Freeze what start-up built and set the collector up for a long-lived worker (idempotent)."""
     with _lock:
         if _state["tuned"]:
             return
@@ -88,35 +89,23 @@ def tune(guard_interval: float | None = GUARD_INTERVAL) -> None:
     gc.collect()
     gc.set_threshold(GEN0_THRESHOLD, GEN1_THRESHOLD, GEN2_THRESHOLD)
     gc.callbacks.append(_after_collection)
-    if guard_interval is not None:
-        guard(guard_interval)
 
 
-def guard(interval: float = GUARD_INTERVAL, limit: int = GUARD_OBJECTS,
-          work: float = GUARD_WORK) -> threading.Thread:
-    """Collect (fully, which freezes the survivors) whenever more than ``limit`` tracked objects are
-    not frozen. Wakes every ``interval`` seconds and looks once the process has used ``work`` seconds
-    of CPU since its last look: new objects come only with work, and a look walks the whole pile
-    (with cache misses, about 0.1 µs an object in a busy worker). For the life of the process (a
-    daemon thread: a greenlet under gevent)."""
-
-    def run():
-        looked = time.process_time()
-        while True:
-            time.sleep(interval)
-            try:
-                now = time.process_time()
-                if now - looked < work:
-                    continue  # idle, or nearly: nothing can have piled up
-                looked = now
-                if len(gc.get_objects()) > limit:
-                    gc.collect()
-            except Exception:  # noqa: BLE001 - the guard goes on; the collector still runs by its counts
-                log.exception("the collector's guard failed")
-
-    thread = threading.Thread(target=run, name="gc-guard", daemon=True)
-    thread.start()
-    return thread
+def tick(work: float = GUARD_WORK, limit: int = GUARD_OBJECTS) -> None:
+    """The guard: the live path calls this for every message a client sends. Once the process has
+    used ``work`` seconds of CPU since the last look, count the tracked objects that are not frozen
+    and past ``limit`` collect fully (which freezes the survivors). Only in a tuned worker."""
+    if not _state["tuned"]:
+        return
+    now = time.process_time()
+    if now - _state["looked"] < work:
+        return
+    _state["looked"] = now
+    try:
+        if len(gc.get_objects()) > limit:
+            gc.collect()
+    except Exception:  # noqa: BLE001 - the collector still runs by its counts
+        log.exception("the collector's guard failed")
 
 
 def idle(still_idle) -> None:

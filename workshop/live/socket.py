@@ -570,6 +570,7 @@ class LiveConnection:
                 self._close(CLOSE_POLICY, "hello expected")
                 return
             self._hello(frame)
+            collector.tick()
             sender = _spawn(self._sender, f"ws-sender-{self.conn_id[:6]}")
             self._set_presence(None, broadcast=True)
             pinger_for(self.app).add(self)
@@ -611,6 +612,7 @@ class LiveConnection:
         return frame
 
     def _dispatch(self, frame: dict) -> None:
+        collector.tick()  # the collector's guard: a look after every 50 ms of the worker's CPU
         kind = frame.get("type")
         if kind == "op":
             self._on_op(frame)
