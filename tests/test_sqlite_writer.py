@@ -145,3 +145,35 @@ def test_an_orm_change_in_a_unit_commits_and_rolls_back_with_the_driver_statemen
             assert not engine.sqlite_writer_lock.locked()
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("joined", [False, True], ids=["driver", "sqlalchemy-joined"])
+def test_a_commit_that_fails_stores_nothing_and_the_next_unit_still_writes(tmp_path, joined):
+    import sqlite3
+
+    from workshop.db import CoreUnit
+
+    path = tmp_path / "fk.sqlite3"
+    with sqlite3.connect(path) as raw:
+        raw.executescript("CREATE TABLE parent (id INTEGER PRIMARY KEY);"
+                          "CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent (id)"
+                          " DEFERRABLE INITIALLY DEFERRED); CREATE TABLE note (x)")
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        with pytest.raises(Exception, match="FOREIGN KEY"):  # found only at COMMIT
+            with CoreUnit(engine) as unit:
+                if joined:  # through SQLAlchemy: it joins the transaction and commits it
+                    unit.connection().execute(text("INSERT INTO child VALUES (1, 42)"))
+                else:
+                    unit.connection().connection.driver_connection.execute("INSERT INTO child VALUES (1, 42)")
+                unit.commit()
+        assert not engine.sqlite_writer_lock.locked()
+        for i in range(2):  # the process's write connection goes on working
+            with CoreUnit(engine) as unit:
+                unit.connection().execute(text("INSERT INTO note VALUES (:x)"), {"x": i})
+                unit.commit()
+        with engine.connect() as c:
+            assert c.execute(text("SELECT count(*) FROM child")).scalar() == 0
+            assert c.execute(text("SELECT count(*) FROM note")).scalar() == 2
+    finally:
+        engine.dispose()

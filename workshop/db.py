@@ -125,18 +125,25 @@ class SQLiteWriterLock:
             return
         import sqlite3
 
+        driver = conn.connection.driver_connection
+        if not driver.in_transaction:  # SQLite ended it (and what came after ran on its own): not stored as one
+            raise OperationalError("COMMIT", {}, Exception("the transaction ended before its commit"))
         try:
-            conn.connection.driver_connection.commit()
+            driver.commit()
         except sqlite3.Error as err:
             raise OperationalError("COMMIT", {}, err) from err
 
     def end_shared(self, conn: "Connection") -> None:
         """After ``begin_shared``: roll back what was not committed, then let the lock go."""
         try:
-            if conn.in_transaction():
+            # SQLAlchemy's own transaction first, even an inactive one (a failed COMMIT leaves one
+            # behind, and the connection refuses every statement until it is rolled back); its
+            # rollback of an inactive transaction does not reach the driver, so the driver after it
+            if conn.get_transaction() is not None:
                 conn.rollback()
-            elif conn.connection.driver_connection.in_transaction:
-                conn.connection.driver_connection.rollback()
+            driver = conn.connection.driver_connection
+            if driver.in_transaction:
+                driver.rollback()
         except BaseException:
             self._drop_shared()  # a connection that cannot even roll back is not used again
             raise
@@ -155,15 +162,8 @@ class SQLiteWriterLock:
                 log.debug("closing the shared SQLite write connection failed", exc_info=True)
 
     def close_shared(self) -> None:
-        """The engine is disposed: close the shared connection (no unit may be using it)."""
-        conn, self._shared = self._shared, None
-        if conn is not None and self._shared_pid == os.getpid():
-            try:
-                if not conn.closed:
-                    conn.info.pop("workshop_shared_writer", None)  # a pooled connection takes the lock again
-                conn.close()
-            except Exception:  # noqa: BLE001 - disposing goes on
-                log.debug("closing the shared SQLite write connection failed", exc_info=True)
+        """The engine is disposed: close the shared connection and its file (no unit may be using it)."""
+        self._drop_shared()
 
 
 def _driver_begin(conn, statement: str) -> None:
