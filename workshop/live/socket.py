@@ -291,6 +291,9 @@ def _to_wsproto(ws, data: bytes) -> bool:
     return ws.connected
 
 
+_PLAIN_BUFFER = 64 * 1024  # a longer frame still arriving goes to wsproto, which parses as it comes
+
+
 def _read_plain(ws) -> None:
     """simple-websocket's reader loop (``Base._thread`` without its ping timer), for a connection
     without extensions, reading the usual client frame itself.
@@ -300,7 +303,7 @@ def _read_plain(ws) -> None:
     handed to ``receive`` here: wsproto's parser (its frame objects, events and per-frame
     generators) was about a twentieth of the worker's CPU for what is a header and an XOR. Every
     other frame (control frames, fragments, binary, invalid UTF-8, an oversized or malformed
-    one) goes to wsproto whole, or its beginning and then exactly its remaining bytes, so
+    one, one over 64 KiB still arriving) goes to wsproto whole, or its beginning and then exactly its remaining bytes, so
     wsproto's parser is always at a frame boundary and answers those as before (a pong, a
     close with 1002, 1007 or 1009).
     """
@@ -335,7 +338,8 @@ def _read_plain(ws) -> None:
                     length, start = int.from_bytes(buf[2:10], "big"), 10
                 masked = b1 & 0x80
                 end = start + (4 if masked else 0) + length
-                if b0 == 0x81 and masked and not in_message and (not limit or length <= limit):
+                if (b0 == 0x81 and masked and not in_message and (not limit or length <= limit)
+                        and (n >= end or end <= _PLAIN_BUFFER)):
                     if n < end:
                         break  # the rest of this frame is still on its way
                     try:
@@ -788,8 +792,8 @@ class LiveConnection:
                     data = item.wire
                     sock = self.ws.sock
                     try:
-                        n = (sock._sock.send(data) if type(sock) is _GeventSocket
-                             else sock.send(data, socket.MSG_DONTWAIT))
+                        # a plain gevent socket: its OS socket directly; anything else (TLS) as before
+                        n = sock._sock.send(data) if type(sock) is _GeventSocket else send_nowait(sock, data)
                     except (BlockingIOError, InterruptedError):
                         n = 0
                     except OSError:
