@@ -563,6 +563,7 @@ class LiveConnection:
         # Subscribe before reading anything, so no event committed from now on is missed.
         self.sub = self.hub.subscribe(self.session_id, self)
         sender = None
+        present = False
         try:
             first = self.ws.receive(timeout=HELLO_TIMEOUT)
             if first is None:
@@ -575,8 +576,11 @@ class LiveConnection:
                 return
             self._hello(frame)
             collector.tick()
-            sender = _spawn(self._sender, f"ws-sender-{self.conn_id[:6]}")
+            # present before the sender starts: the sync it sends first lists this connection too
+            # (with threads, or a presence store that yields, it could otherwise run before)
+            present = True
             self._set_presence(None, broadcast=True)
+            sender = _spawn(self._sender, f"ws-sender-{self.conn_id[:6]}")
             pinger_for(self.app).add(self)
             while not self.closed.is_set():
                 data = self.ws.receive()  # no timeout: _ReaderThread wakes us when the socket ends
@@ -593,6 +597,7 @@ class LiveConnection:
             self.put(("stop", None, None))
             if sender is not None:
                 sender.join(timeout=5)
+            if present:
                 self._leave_presence()
             db.session.remove()
 
