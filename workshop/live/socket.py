@@ -211,7 +211,9 @@ def _without_names(text: str, key: str) -> str:
 def send_nowait(sock, data) -> int:
     """Write what the kernel takes now; the number of bytes written (0 when its buffer is full)."""
     try:
-        if _GeventSocket is not None and isinstance(sock, _GeventSocket):
+        if _GeventSocket is not None and type(sock) is _GeventSocket:
+            return sock._sock.send(data)  # gevent's own socket underneath: non-blocking, no wrapper
+        if _GeventSocket is not None and isinstance(sock, _GeventSocket):  # gevent's TLS socket
             return sock.send(data, 0, 0.0)
         return sock.send(data, socket.MSG_DONTWAIT)
     except (BlockingIOError, InterruptedError):
@@ -789,25 +791,10 @@ class LiveConnection:
         """Deliver one item (a hub ``Frame`` or a local tuple); never blocks. Any thread."""
         with self.lock:
             if not self.busy and not self.out:
-                # The fan-out's case, inline (it runs for every connection of a session on every
-                # change): the next event, written at once. Everything else: _write_now.
-                if (type(item) is Frame and item.plain and item.seq == self.last_sent + 1 and self.synced
-                        and not self.held and not self.held_acks and self.shared_frames
-                        and not self.closed.is_set()):
-                    data = item.wire
-                    sock = self.ws.sock
-                    try:
-                        # a plain gevent socket: its OS socket directly; anything else (TLS) as before
-                        n = sock._sock.send(data) if type(sock) is _GeventSocket else send_nowait(sock, data)
-                    except (BlockingIOError, InterruptedError):
-                        n = 0
-                    except OSError:
-                        n = None  # closed: the sender finds out and ends the connection
-                    if n is not None:
-                        self.last_sent = item.seq
-                        if n < len(data):  # the kernel's buffer is full: the rest waits, in order
-                            self.out.append(("raw", None, data[n:]))
-                            self.wake.set()
+                # The fan-out's case first (it runs for every connection of a session on every
+                # change): the next plain event, written at once. Everything else: _write_now.
+                if type(item) is Frame and item.plain and item.seq == self.last_sent + 1 and self._fast():
+                    if self._send_fast(item.wire, item.seq):
                         return
                 elif self._write_now(item):
                     return
@@ -846,7 +833,7 @@ class LiveConnection:
                 return None  # the sender takes names out, or turns changes into the whole list
         elif seq != last_sent + 1:
             return _SENT if seq <= last_sent else None
-        elif '"participant.remove"' in frame.text or '"session.settings"' in frame.text:
+        elif not frame.plain:
             return None  # may end this connection or switch names off: the sender decides
         return frame.wire
 
