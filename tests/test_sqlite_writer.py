@@ -8,6 +8,7 @@ is locked" nor waits in SQLite's busy handler.
 """
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 
@@ -97,6 +98,42 @@ def test_units_from_many_threads_each_store_their_write_on_one_shared_connection
     finally:
         engine.dispose()
     assert engine.sqlite_writer_lock._shared is None  # disposing the engine closed it
+
+
+def test_a_unit_waiting_for_a_pooled_connection_leaves_the_writer_lock_to_the_requests_holding_them(db_path):
+    """The shared connection is made outside the lock: a request writer holding the pool's last
+    connection can still take the lock, commit and give the connection back (no 10 s stall)."""
+    from workshop.db import CoreUnit
+
+    engine = make_engine(f"sqlite:///{db_path}", pool_size=1, max_overflow=0, pool_timeout=5)
+    try:
+        channel_id, start = _first_channel(engine)
+        held = engine.connect()  # the pool's only connection, as a request handler holds it
+        done = threading.Event()
+
+        def unit():
+            with CoreUnit(engine) as u:
+                u.connection().connection.driver_connection.execute(
+                    "UPDATE channel SET position = position + 1 WHERE id = ?", (channel_id,))
+                u.commit()
+            done.set()
+
+        t = threading.Thread(target=unit)
+        t.start()
+        time.sleep(0.3)
+        assert not done.is_set()  # the unit waits for a connection...
+        assert not engine.sqlite_writer_lock.locked()  # ...without holding the lock
+        started = time.monotonic()
+        with held.begin():  # the request's own write takes the lock at once and commits
+            held.execute(text("UPDATE channel SET position = position + 10 WHERE id = :i"), {"i": channel_id})
+        assert time.monotonic() - started < 2
+        held.close()
+        t.join(10)
+        assert done.is_set() and not engine.sqlite_writer_lock.locked()
+        with sqlite3.connect(db_path) as direct:  # the pool's one slot is the shared connection now
+            assert direct.execute("SELECT position FROM channel WHERE id = ?", (channel_id,)).fetchone()[0] == start + 11
+    finally:
+        engine.dispose()
 
 
 def test_a_unit_that_fails_stores_nothing_and_the_next_one_writes(db_path):

@@ -99,14 +99,24 @@ class SQLiteWriterLock:
 
     def begin_shared(self, engine: Engine) -> "Connection":
         """The process's write connection, in a new transaction, with the lock held (until ``end_shared``)."""
-        self._take()
+        # A connection that must be made is taken from the pool *before* the lock: request writers
+        # hold a pooled connection while they wait for the lock, so with the pool exhausted by them a
+        # checkout under the lock would wait for connections that only come back after the lock.
+        fresh = None if self._usable() else engine.connect()
         try:
-            conn = self._shared
-            if conn is None or self._shared_pid != os.getpid() or conn.closed or conn.invalidated:
+            self._take()
+        except BaseException:
+            if fresh is not None:
+                fresh.close()
+            raise
+        try:
+            if not self._usable():
                 self._shared = None  # a forked child never uses its parent's connection
-                conn = engine.connect()
-                conn.info["workshop_shared_writer"] = self
-                self._shared, self._shared_pid = conn, os.getpid()
+                if fresh is None:  # it failed since the look above (rare): made under the lock after all
+                    fresh = engine.connect()
+                fresh.info["workshop_shared_writer"] = self
+                self._shared, self._shared_pid, fresh = fresh, os.getpid(), None
+            conn = self._shared
             # Straight to the driver: SQLAlchemy's Connection stays out of it (its begin and commit, with
             # their events, cost more than the statements). A statement that needs it in a transaction
             # (``conn.execute``, an ORM session) begins one, which joins this one (see ``_begin``).
@@ -115,7 +125,14 @@ class SQLiteWriterLock:
             self._drop_shared()
             self._lock.release()
             raise
+        finally:
+            if fresh is not None:  # another unit made the shared connection while this one waited
+                fresh.close()
         return conn
+
+    def _usable(self) -> bool:
+        conn = self._shared
+        return conn is not None and self._shared_pid == os.getpid() and not conn.closed and not conn.invalidated
 
     @staticmethod
     def commit_shared(conn: "Connection") -> None:
