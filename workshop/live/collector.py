@@ -36,10 +36,12 @@ used 50 ms of CPU since its last look and, past ``GUARD_OBJECTS``, collects at
 once, while the pile is still a few milliseconds' walk. A look walks that
 generation, so it comes only with work: an idle worker never looks (a timer
 waking the worker ten times a second cost 0.3 % of a core with a thousand idle
-sockets), a busy one about once per 50 ms of work. Counting every unfrozen
-object instead (``gc.get_objects()``) cost 2.3 % of the worker's CPU at
-20 × 30 @ 2 (cache misses on thousands of objects per look). When the counts
-work it never fires: the youngest generation stays near ``GEN0_THRESHOLD``.
+sockets), a busy one about once per 50 ms of work. A look takes 4-60 µs at
+20 × 30 @ 2 (timed in the worker); counting every unfrozen object instead
+(``gc.get_objects()``) had 2.3 % of the worker's CPU samples there, this
+1.2 %. It does fire under load: with connections' old objects dying, the
+youngest generation was seen growing to 4,900 objects while CPython's count
+stood at 670.
 
 Frozen objects are never collected, so cyclic garbage among them (what a
 closed connection leaves) would stay. ``idle()`` is called when the last
