@@ -31,8 +31,12 @@ CHANNEL_PREFIX = "workshop:session:"
 REDIS_MAX_CONNECTIONS = 50  # per process, shared by publishing and presence (the listener has its own)
 
 
+# one encoder for every frame: ``json.dumps`` with options builds a new one per call
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def encode(message: dict) -> str:
-    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(message)
 
 
 def websocket_text_frame(text: str) -> bytes:
