@@ -136,6 +136,44 @@ def test_a_unit_waiting_for_a_pooled_connection_leaves_the_writer_lock_to_the_re
         engine.dispose()
 
 
+def test_units_that_both_made_a_connection_keep_one_and_give_the_other_back(db_path):
+    from workshop.db import CoreUnit
+
+    engine = make_engine(f"sqlite:///{db_path}")
+    try:
+        channel_id, start = _first_channel(engine)
+        both_connected = threading.Barrier(2, timeout=5)
+        connect = engine.connect
+        made = []
+
+        def connect_together():  # each unit takes its connection before either has the lock
+            conn = connect()
+            made.append(conn)
+            both_connected.wait()
+            return conn
+
+        engine.connect = connect_together
+
+        def write():
+            with CoreUnit(engine) as unit:
+                unit.connection().connection.driver_connection.execute(
+                    "UPDATE channel SET position = position + 1 WHERE id = ?", (channel_id,))
+                unit.commit()
+
+        threads = [threading.Thread(target=write) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(10)
+        engine.connect = connect
+        assert _position(engine, channel_id) == start + 2
+        assert sorted(c.closed for c in made) == [False, True]  # one kept, the other closed...
+        assert engine.pool.checkedout() == 1  # ...and back in the pool
+        assert not engine.sqlite_writer_lock.locked()
+    finally:
+        engine.dispose()
+
+
 def test_a_unit_that_fails_stores_nothing_and_the_next_one_writes(db_path):
     from workshop.db import CoreUnit
 

@@ -116,18 +116,22 @@ class SQLiteWriterLock:
                     fresh = engine.connect()
                 fresh.info["workshop_shared_writer"] = self
                 self._shared, self._shared_pid, fresh = fresh, os.getpid(), None
+            elif fresh is not None:  # another unit made the shared connection while this one waited
+                spare, fresh = fresh, None
+                spare.close()  # back to the pool; inside the try: a failure here lets the lock go
             conn = self._shared
             # Straight to the driver: SQLAlchemy's Connection stays out of it (its begin and commit, with
             # their events, cost more than the statements). A statement that needs it in a transaction
             # (``conn.execute``, an ORM session) begins one, which joins this one (see ``_begin``).
             _driver_begin(conn, "BEGIN IMMEDIATE")
         except BaseException:
-            self._drop_shared()
-            self._lock.release()
+            try:
+                if fresh is not None:
+                    fresh.close()
+                self._drop_shared()
+            finally:
+                self._lock.release()  # whatever closing does
             raise
-        finally:
-            if fresh is not None:  # another unit made the shared connection while this one waited
-                fresh.close()
         return conn
 
     def _usable(self) -> bool:
