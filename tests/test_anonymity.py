@@ -78,8 +78,10 @@ def test_presence_changes_carry_no_names_to_browsers_that_take_them(board):
     delta = ["presence-delta"]
     with WsClient(board["url"], board["fac_cookie"], features=delta) as fac, \
             WsClient(board["url"], board["cookie"][ANNA], features=delta) as anna:
-        hide(fac)
-        mark = len(anna.frames)
+        seq = hide(fac)
+        # from the switch on, as Anna's socket carries it (frames sent before it may still be arriving)
+        anna.wait_seq(seq)
+        mark = next(i for i, f in enumerate(anna.frames) if f.get("type") == "event" and f["seq"] == seq) + 1
         with WsClient(board["url"], board["cookie"][PIET], features=delta) as piet:
             anna.wait_for(lambda f: f["type"] == "presence" and any(
                 c["id"] == board["ids"][PIET] and not c.get("gone") for c in f.get("changes") or []))
