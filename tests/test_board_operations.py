@@ -179,6 +179,7 @@ def test_another_sessions_card_phase_and_lane_are_out_of_reach(db_session, board
                {"type": "card.move", "id": foreign["id"], "phase_id": phases[0].id, "lane_id": lanes["current"].id},
                {"type": "card.add", "phase_id": other_phase.id, "lane_id": lanes["current"].id, "title": "x"},
                {"type": "phase.delete", "id": other_phase.id},
+               {"type": "phase.update", "id": other_phase.id, "desired_name": "gekaapt"},
                {"type": "lane.update", "id": other_lane.id, "name": "x"}):
         with pytest.raises(BoardError) as info:
             apply_operation(db_session, ws, actor, op)
