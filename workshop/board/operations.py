@@ -328,6 +328,24 @@ def _get_in_session(ctx: Context, model, obj_id: int, what: str):
     return obj
 
 
+_UPDATES_IN_SESSION: dict[tuple, Prepared] = {}
+
+
+def _update_in_session(ctx: Context, table, row_id: int, changes: dict, what: str) -> None:
+    """``UPDATE table SET changes WHERE id AND session_id``: a row of another session (or none) is
+    reported as missing, as ``_get_in_session`` does. One pre-built statement per table and set of
+    fields (a card's update has at most seven), built at first use."""
+    key = (table.name, tuple(changes))
+    stmt = _UPDATES_IN_SESSION.get(key)
+    if stmt is None:
+        stmt = Prepared(update(table).where(table.c.id == bindparam("row_id"), table.c.session_id == bindparam("sid"))
+                        .values(**{k: bindparam(f"new_{k}", type_=table.c[k].type) for k in changes}))
+        _UPDATES_IN_SESSION[key] = stmt
+    params = {"row_id": row_id, "sid": ctx.session_id, **{f"new_{k}": value for k, value in changes.items()}}
+    if stmt.execute(ctx.conn, params) != 1:
+        raise NotFound(MISSING[what], code=f"unknown_{what}")
+
+
 _CARD_ROW = Prepared(select(_CARDS.c.id, _CARDS.c.phase_id, _CARDS.c.lane_id, _CARDS.c.author_participant_id)
                      .where(_CARDS.c.id == bindparam("id"), _CARDS.c.session_id == bindparam("sid")))
 _CELL = select(
@@ -544,23 +562,9 @@ def card_update(ctx: Context, op: dict) -> dict:
                               code="missing_field")
     # last writer wins per field: only the fields named in this operation change
     now = utcnow()
-    _card_update_statement(tuple(changes)).execute(
-        ctx.conn, {"card_id": card.id, "now": now, **{f"new_{k}": value for k, value in changes.items()}})
+    _update_in_session(ctx, _CARDS, card.id, {**changes, "updated_at": now}, "card")
     _changed_behind_orm(ctx, [card.id])
     return {"id": card.id, "changes": changes, "updated_at": iso(now)}
-
-
-_CARD_UPDATES: dict[tuple, object] = {}
-
-
-def _card_update_statement(fields: tuple):
-    """One pre-built UPDATE per combination of changed fields (at most seven): built once, cached."""
-    stmt = _CARD_UPDATES.get(fields)
-    if stmt is None:
-        stmt = Prepared(update(_CARDS).where(_CARDS.c.id == bindparam("card_id")).values(
-            updated_at=bindparam("now"), **{k: bindparam(f"new_{k}", type_=_CARDS.c[k].type) for k in fields}))
-        _CARD_UPDATES[fields] = stmt
-    return stmt
 
 
 @operation("card.move")
@@ -656,23 +660,6 @@ def phase_update(ctx: Context, op: dict) -> dict:
     _update_in_session(ctx, _PHASES, phase_id, changes, "phase")
     _changed_behind_orm(ctx, [phase_id], model=Phase)
     return {"id": phase_id, "changes": changes}
-
-
-_UPDATES_IN_SESSION: dict[tuple, object] = {}
-
-
-def _update_in_session(ctx: Context, table, row_id: int, changes: dict, what: str) -> None:
-    """``UPDATE table SET changes WHERE id AND session_id``: a row of another session (or none) is
-    reported as missing, as ``_get_in_session`` does. One pre-built statement per set of fields."""
-    key = (table.name, tuple(changes))
-    stmt = _UPDATES_IN_SESSION.get(key)
-    if stmt is None:
-        stmt = Prepared(update(table).where(table.c.id == bindparam("row_id"), table.c.session_id == bindparam("sid"))
-                        .values(**{k: bindparam(f"new_{k}", type_=table.c[k].type) for k in changes}))
-        _UPDATES_IN_SESSION[key] = stmt
-    params = {"row_id": row_id, "sid": ctx.session_id, **{f"new_{k}": value for k, value in changes.items()}}
-    if stmt.execute(ctx.conn, params) != 1:
-        raise NotFound(MISSING[what], code=f"unknown_{what}")
 
 
 @operation("phase.move")
