@@ -1,7 +1,15 @@
-"""The locks the live path takes for every operation or delivery."""
+"""The locks the live path takes for every operation or delivery, and whether threads are greenlets."""
 from __future__ import annotations
 
 import threading
+
+try:
+    from gevent import monkey as _monkey
+
+    # gevent's worker patches before the app is imported: threads are greenlets from then on
+    GREENLET_THREADS = _monkey.is_module_patched("threading")
+except ImportError:  # pragma: no cover - gevent is a dependency
+    GREENLET_THREADS = False
 
 
 def lock():
@@ -12,11 +20,7 @@ def lock():
     that checks its arguments on every ``acquire``; the semaphore itself is compiled, and waits
     cooperatively just the same. Without gevent: ``threading.Lock``.
     """
-    try:
-        from gevent import monkey
-    except ImportError:  # pragma: no cover - gevent is a dependency
-        return threading.Lock()
-    if monkey.is_module_patched("threading"):
+    if GREENLET_THREADS:
         from gevent.lock import Semaphore
 
         return Semaphore(1)

@@ -81,7 +81,7 @@ from . import catchup, collector
 from .pinger import pinger_for
 from .writer import Job, apply_in_transaction, writer_for
 from .hub import Frame, encode, websocket_text_frame
-from .locks import lock
+from .locks import GREENLET_THREADS, lock
 from .ratelimit import TokenBucket, rate_limited_frame
 
 log = logging.getLogger(__name__)
@@ -227,21 +227,13 @@ def _spawn(target, name: str):
     (registries, a start-up handshake, a new excepthook closure per thread) that was about
     7 % of what a joining websocket cost. ``target`` must catch its own exceptions.
     """
-    if _GREENLET_THREADS:
+    if GREENLET_THREADS:
         import gevent
 
         return gevent.spawn(target)
     thread = threading.Thread(target=target, name=name, daemon=True)
     thread.start()
     return thread
-
-
-try:
-    from gevent import monkey as _monkey
-
-    _GREENLET_THREADS = _monkey.is_module_patched("threading")
-except ImportError:  # pragma: no cover - gevent is a dependency
-    _GREENLET_THREADS = False
 
 
 class _ReaderThread:
