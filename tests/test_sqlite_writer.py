@@ -70,9 +70,19 @@ def _first_channel(engine):
         return c.execute(text("SELECT id, position FROM channel ORDER BY id LIMIT 1")).one()
 
 
-def test_units_from_many_threads_each_store_their_write_on_one_shared_connection(db_path):
+def _increment_in_unit(engine, channel_id) -> int:
+    """One live writer's unit: add 1 to the channel's position through the driver and commit;
+    returns which driver connection it ran on."""
     from workshop.db import CoreUnit
 
+    with CoreUnit(engine) as unit:
+        driver = unit.connection().connection.driver_connection
+        driver.execute("UPDATE channel SET position = position + 1 WHERE id = ?", (channel_id,))
+        unit.commit()
+    return id(driver)
+
+
+def test_units_from_many_threads_each_store_their_write_on_one_shared_connection(db_path):
     engine = make_engine(f"sqlite:///{db_path}")
     try:
         channel_id, start = _first_channel(engine)
@@ -80,12 +90,7 @@ def test_units_from_many_threads_each_store_their_write_on_one_shared_connection
 
         def write():
             for _ in range(25):
-                with CoreUnit(engine) as unit:
-                    conn = unit.connection()
-                    connections.add(id(conn.connection.driver_connection))
-                    conn.connection.driver_connection.execute(
-                        "UPDATE channel SET position = position + 1 WHERE id = ?", (channel_id,))
-                    unit.commit()
+                connections.add(_increment_in_unit(engine, channel_id))
 
         threads = [threading.Thread(target=write) for _ in range(4)]
         for t in threads:
@@ -103,8 +108,6 @@ def test_units_from_many_threads_each_store_their_write_on_one_shared_connection
 def test_a_unit_waiting_for_a_pooled_connection_leaves_the_writer_lock_to_the_requests_holding_them(db_path):
     """The shared connection is made outside the lock: a request writer holding the pool's last
     connection can still take the lock, commit and give the connection back (no 10 s stall)."""
-    from workshop.db import CoreUnit
-
     engine = make_engine(f"sqlite:///{db_path}", pool_size=1, max_overflow=0, pool_timeout=5)
     try:
         channel_id, start = _first_channel(engine)
@@ -112,10 +115,7 @@ def test_a_unit_waiting_for_a_pooled_connection_leaves_the_writer_lock_to_the_re
         done = threading.Event()
 
         def unit():
-            with CoreUnit(engine) as u:
-                u.connection().connection.driver_connection.execute(
-                    "UPDATE channel SET position = position + 1 WHERE id = ?", (channel_id,))
-                u.commit()
+            _increment_in_unit(engine, channel_id)
             done.set()
 
         t = threading.Thread(target=unit)
@@ -137,8 +137,6 @@ def test_a_unit_waiting_for_a_pooled_connection_leaves_the_writer_lock_to_the_re
 
 
 def test_units_that_both_made_a_connection_keep_one_and_give_the_other_back(db_path):
-    from workshop.db import CoreUnit
-
     engine = make_engine(f"sqlite:///{db_path}")
     try:
         channel_id, start = _first_channel(engine)
@@ -154,13 +152,7 @@ def test_units_that_both_made_a_connection_keep_one_and_give_the_other_back(db_p
 
         engine.connect = connect_together
 
-        def write():
-            with CoreUnit(engine) as unit:
-                unit.connection().connection.driver_connection.execute(
-                    "UPDATE channel SET position = position + 1 WHERE id = ?", (channel_id,))
-                unit.commit()
-
-        threads = [threading.Thread(target=write) for _ in range(2)]
+        threads = [threading.Thread(target=_increment_in_unit, args=(engine, channel_id)) for _ in range(2)]
         for t in threads:
             t.start()
         for t in threads:
